@@ -1,0 +1,131 @@
+//! The gate netlist: the second IR level, what passes transform and backends compile.
+//!
+//! Signals are numbered densely: `0..num_inputs` are the encoded input bits, then gate `i` drives signal
+//! `num_inputs + i`. Gates are stored in topological order: a gate reads only signals below its own.
+//! Constants are gates with op 0 or 15 (their inputs are ignored).
+//! The outputs are, per class, the bits of that class's count, least significant first; every class has the
+//! same number of count bits ("planes"). The GroupSum adder trees are ordinary gates of the netlist.
+
+mod verify;
+
+pub use verify::VerifyError;
+
+use crate::gate::GateOp;
+
+/// A signal: an input bit or the output of a gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Signal(pub u32);
+
+impl Signal {
+    /// The signal's index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One two-input gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Gate {
+    /// The Boolean function.
+    pub op: GateOp,
+    /// First input.
+    pub a: Signal,
+    /// Second input.
+    pub b: Signal,
+}
+
+/// A named range of gates that came from one layer of the model (metadata for reports and backends).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// e.g. `dense 1` or `group_sum`.
+    pub name: String,
+    /// First gate index.
+    pub start: usize,
+    /// One past the last gate index.
+    pub end: usize,
+}
+
+/// A combinational gate network with class-count outputs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Netlist {
+    /// Number of input bits.
+    pub num_inputs: usize,
+    /// Gates in topological order.
+    pub gates: Vec<Gate>,
+    /// Per class, the bits of its count, least significant first (all classes have the same length).
+    pub outputs: Vec<Vec<Signal>>,
+    /// Which gates came from which model layer.
+    pub spans: Vec<Span>,
+}
+
+impl Netlist {
+    /// An empty netlist over `num_inputs` input bits.
+    pub fn new(num_inputs: usize) -> Netlist {
+        Netlist { num_inputs, ..Netlist::default() }
+    }
+
+    /// Total number of signals (inputs plus gates).
+    pub fn num_signals(&self) -> usize {
+        self.num_inputs + self.gates.len()
+    }
+
+    /// Appends a gate and returns its output signal.
+    pub fn push(&mut self, op: GateOp, a: Signal, b: Signal) -> Signal {
+        let s = Signal(self.num_signals() as u32);
+        self.gates.push(Gate { op, a, b });
+        s
+    }
+
+    /// The gate driving `s`, or `None` for an input bit.
+    pub fn driver(&self, s: Signal) -> Option<&Gate> {
+        s.index().checked_sub(self.num_inputs).map(|i| &self.gates[i])
+    }
+
+    /// Number of classes.
+    pub fn classes(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// Count bits per class.
+    pub fn planes(&self) -> usize {
+        self.outputs.first().map_or(0, Vec::len)
+    }
+
+    /// Logic level of every signal: inputs 0, a gate one more than its deepest input (constants: 1).
+    pub fn levels(&self) -> Vec<u32> {
+        let mut level = vec![0u32; self.num_signals()];
+        for (i, g) in self.gates.iter().enumerate() {
+            let l = if g.op.is_constant() { 0 } else { level[g.a.index()].max(level[g.b.index()]) };
+            level[self.num_inputs + i] = l + 1;
+        }
+        level
+    }
+
+    /// Depth: the highest level of any output.
+    pub fn depth(&self) -> u32 {
+        let level = self.levels();
+        self.outputs.iter().flatten().map(|s| level[s.index()]).max().unwrap_or(0)
+    }
+
+    /// How many gates of each id (index = gate id).
+    pub fn op_histogram(&self) -> [usize; 16] {
+        let mut h = [0; 16];
+        for g in &self.gates {
+            h[g.op.id() as usize] += 1;
+        }
+        h
+    }
+
+    /// Evaluates the netlist bitwise on 64 samples per word, one word per signal: the simplest possible
+    /// evaluator, used by tests and as the definition of the netlist's meaning. Returns all signal values.
+    pub fn simulate(&self, inputs: &[u64]) -> Vec<u64> {
+        assert_eq!(inputs.len(), self.num_inputs, "one input word per input bit");
+        let mut v = Vec::with_capacity(self.num_signals());
+        v.extend_from_slice(inputs);
+        for g in &self.gates {
+            let x = g.op.eval_word(v[g.a.index()], v[g.b.index()]);
+            v.push(x);
+        }
+        v
+    }
+}

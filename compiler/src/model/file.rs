@@ -1,0 +1,196 @@
+//! The `.lgn` file: a safetensors container whose metadata holds the architecture as JSON.
+//!
+//! Layout (see `docs/model-format.md`): metadata key `lgn` = the JSON [`Header`] (with `"format": "lgn"`);
+//! tensors `layers.{i}.thresholds` (F32, `[k]` shared or `[features, k]`), `layers.{i}.gates` (U8, `[n]`),
+//! `layers.{i}.wires` (U32, `[n, 2]`). Every size in the JSON is checked against [`Limits`] and against the
+//! tensor shapes (which safetensors checks against the file length) before anything is allocated.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use serde::{Deserialize, Serialize};
+
+use super::{Comparison, Dense, Layer, Limits, Model, Threshold};
+use crate::error::{Error, Result};
+use crate::gate::GateOp;
+
+/// Value of the header's `format` field.
+pub const FORMAT_NAME: &str = "lgn";
+/// The safetensors metadata key that holds the JSON header.
+pub const METADATA_KEY: &str = "lgn";
+/// The newest format version this build reads and the one it writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
+    input_shape: Vec<usize>,
+    classes: usize,
+    tau: f32,
+    layers: Vec<LayerHeader>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum LayerHeader {
+    Threshold { features: usize, thresholds_per_feature: usize, shared: bool, comparison: Comparison },
+    Dense { inputs: usize, outputs: usize },
+    GroupSum {},
+}
+
+fn tensor_name(layer: usize, what: &str) -> String {
+    format!("layers.{layer}.{what}")
+}
+
+/// Serializes a model into the bytes of a `.lgn` file. The model is validated first.
+pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
+    model.validate()?;
+    let mut tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    let layers = model
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| match layer {
+            Layer::Threshold(t) => {
+                let shape = if t.shared { vec![t.per_feature] } else { vec![t.features, t.per_feature] };
+                let bytes = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+                tensors.push((tensor_name(i, "thresholds"), Dtype::F32, shape, bytes));
+                LayerHeader::Threshold {
+                    features: t.features,
+                    thresholds_per_feature: t.per_feature,
+                    shared: t.shared,
+                    comparison: t.comparison,
+                }
+            }
+            Layer::Dense(d) => {
+                let n = d.gates.len();
+                tensors.push((tensor_name(i, "gates"), Dtype::U8, vec![n], d.gates.iter().map(|g| g.id()).collect()));
+                let wires = d.wires.iter().flat_map(|w| w.iter().flat_map(|x| x.to_le_bytes())).collect();
+                tensors.push((tensor_name(i, "wires"), Dtype::U32, vec![n, 2], wires));
+                LayerHeader::Dense { inputs: d.inputs, outputs: n }
+            }
+            Layer::GroupSum => LayerHeader::GroupSum {},
+        })
+        .collect();
+    let header = Header {
+        format: FORMAT_NAME.into(),
+        version: FORMAT_VERSION,
+        input_shape: model.input_shape.clone(),
+        classes: model.classes,
+        tau: model.tau,
+        layers,
+    };
+    let json = serde_json::to_string(&header).map_err(|e| Error::Invalid(e.to_string()))?;
+    // A single metadata key: safetensors writes its metadata map in hash order, and one key keeps the file
+    // byte-for-byte deterministic.
+    let metadata = HashMap::from([(METADATA_KEY.to_string(), json)]);
+    let views = tensors
+        .iter()
+        .map(|(name, dtype, shape, bytes)| TensorView::new(*dtype, shape.clone(), bytes).map(|v| (name.clone(), v)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::Invalid(format!("tensor: {e}")))?;
+    safetensors::serialize(views, Some(metadata)).map_err(|e| Error::Invalid(format!("safetensors: {e}")))
+}
+
+/// Parses and validates the bytes of a `.lgn` file. `path` is only used in error messages.
+pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model> {
+    let fmt_err = |msg: String| Error::Format { path: path.to_path_buf(), msg };
+    let limits = Limits::default();
+    let st = SafeTensors::deserialize(bytes).map_err(|e| fmt_err(format!("safetensors container: {e}")))?;
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| fmt_err(format!("safetensors container: {e}")))?;
+    let meta = meta.metadata().as_ref().ok_or_else(|| fmt_err("no metadata (is this an lgn model?)".into()))?;
+    let json = meta.get(METADATA_KEY).ok_or_else(|| fmt_err("no 'lgn' metadata key (is this an lgn model?)".into()))?;
+    // Read format and version first so that a newer file gets a clear message rather than a parse error.
+    let value = serde_json::from_str::<serde_json::Value>(json).map_err(|e| fmt_err(format!("metadata JSON: {e}")))?;
+    match value.get("format").and_then(serde_json::Value::as_str) {
+        Some(FORMAT_NAME) => {}
+        other => return Err(fmt_err(format!("format is {other:?}, expected {FORMAT_NAME:?}"))),
+    }
+    let version = value
+        .get("version")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| fmt_err("metadata JSON has no numeric 'version'".into()))?;
+    if version == 0 || version > FORMAT_VERSION as u64 {
+        return Err(fmt_err(format!(
+            "format version {version} is not supported (this lgn reads versions 1..={FORMAT_VERSION})"
+        )));
+    }
+    let header: Header = serde_json::from_str(json).map_err(|e| fmt_err(format!("metadata JSON: {e}")))?;
+    if header.layers.len() > limits.max_layers {
+        return Err(fmt_err(format!("{} layers exceed the limit of {}", header.layers.len(), limits.max_layers)));
+    }
+
+    let tensor = |i: usize, what: &str, dtype: Dtype, shape: &[usize]| -> Result<&[u8]> {
+        let name = tensor_name(i, what);
+        let view = st.tensor(&name).map_err(|_| fmt_err(format!("missing tensor {name}")))?;
+        if view.dtype() != dtype {
+            return Err(fmt_err(format!("tensor {name} has dtype {:?}, expected {dtype:?}", view.dtype())));
+        }
+        if view.shape() != shape {
+            return Err(fmt_err(format!("tensor {name} has shape {:?}, expected {shape:?}", view.shape())));
+        }
+        Ok(view.data())
+    };
+
+    let mut layers = Vec::with_capacity(header.layers.len());
+    for (i, lh) in header.layers.iter().enumerate() {
+        let layer = match *lh {
+            LayerHeader::Threshold { features, thresholds_per_feature: k, shared, comparison } => {
+                if features > limits.max_features || k > limits.max_thresholds {
+                    return Err(fmt_err(format!("layer {i}: {features} features x {k} thresholds exceed the limits")));
+                }
+                let shape = if shared { vec![k] } else { vec![features, k] };
+                let data = tensor(i, "thresholds", Dtype::F32, &shape)?;
+                let values = data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+                Layer::Threshold(Threshold { features, per_feature: k, shared, comparison, values })
+            }
+            LayerHeader::Dense { inputs, outputs } => {
+                if outputs > limits.max_width {
+                    return Err(fmt_err(format!(
+                        "layer {i}: {outputs} gates exceed the limit of {}",
+                        limits.max_width
+                    )));
+                }
+                let ids = tensor(i, "gates", Dtype::U8, &[outputs])?;
+                let gates = ids
+                    .iter()
+                    .enumerate()
+                    .map(|(g, &id)| {
+                        GateOp::from_id(id)
+                            .ok_or_else(|| fmt_err(format!("layer {i}: gate {g} has id {id} (must be 0..=15)")))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let data = tensor(i, "wires", Dtype::U32, &[outputs, 2])?;
+                let wires = data
+                    .chunks_exact(8)
+                    .map(|c| {
+                        [
+                            u32::from_le_bytes(c[0..4].try_into().unwrap()),
+                            u32::from_le_bytes(c[4..8].try_into().unwrap()),
+                        ]
+                    })
+                    .collect();
+                Layer::Dense(Dense { inputs, gates, wires })
+            }
+            LayerHeader::GroupSum {} => Layer::GroupSum,
+        };
+        layers.push(layer);
+    }
+    let model = Model { input_shape: header.input_shape, layers, classes: header.classes, tau: header.tau };
+    model.validate_with(&limits).map_err(|e| e.in_file(path))?;
+    Ok(model)
+}
+
+/// Reads and validates a `.lgn` file.
+pub fn load(path: &Path) -> Result<Model> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    from_bytes(&bytes, path)
+}
+
+/// Writes a model to `path` atomically (a temporary file in the same folder, then a rename).
+pub fn save(model: &Model, path: &Path) -> Result<()> {
+    let bytes = to_bytes(model)?;
+    crate::io::write_atomic(path, &bytes)
+}

@@ -1,0 +1,164 @@
+//! The model description: the network as trained, layer by layer.
+//!
+//! This is the first of the two IR levels (DESIGN.md). A [`Model`] is a plain value: an input shape, a list of
+//! [`Layer`]s starting with a [`Layer::Threshold`] encoder, then logic layers, then a [`Layer::GroupSum`].
+//! [`Model::validate`] checks every invariant; the file reader calls it, so a loaded model is always valid.
+//! The on-disk form is in `file.rs` and documented in `docs/model-format.md`.
+
+mod file;
+mod random;
+mod validate;
+
+pub use file::{FORMAT_NAME, FORMAT_VERSION, METADATA_KEY, from_bytes, load, save, to_bytes};
+pub use random::RandomSpec;
+pub use validate::Limits;
+
+use crate::gate::GateOp;
+
+/// How an input feature is compared with a threshold to give one bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// `bit = x > t`.
+    Gt,
+    /// `bit = x >= t`.
+    Ge,
+}
+
+impl Comparison {
+    /// Applies the comparison.
+    #[inline]
+    pub fn test(self, x: f32, t: f32) -> bool {
+        match self {
+            Comparison::Gt => x > t,
+            Comparison::Ge => x >= t,
+        }
+    }
+}
+
+/// The input encoder: each feature is compared with `per_feature` thresholds.
+///
+/// Output bit `f * per_feature + j` is `compare(x[f], threshold(f, j))`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Threshold {
+    /// Number of input features (product of the input shape).
+    pub features: usize,
+    /// Thresholds per feature (k); the encoder outputs `features * k` bits.
+    pub per_feature: usize,
+    /// If true, `values` holds k thresholds shared by all features; else `features * k` values, feature-major.
+    pub shared: bool,
+    /// The comparison used.
+    pub comparison: Comparison,
+    /// The threshold values.
+    pub values: Vec<f32>,
+}
+
+impl Threshold {
+    /// Threshold `j` of feature `f`.
+    #[inline]
+    pub fn threshold(&self, f: usize, j: usize) -> f32 {
+        if self.shared { self.values[j] } else { self.values[f * self.per_feature + j] }
+    }
+
+    /// Number of output bits.
+    pub fn outputs(&self) -> usize {
+        self.features * self.per_feature
+    }
+
+    /// `k` thresholds shared by all features, evenly spaced strictly inside `[lo, hi]`:
+    /// `lo + (hi - lo) * (j + 1) / (k + 1)`.
+    pub fn uniform(features: usize, k: usize, lo: f32, hi: f32) -> Threshold {
+        let values = (0..k).map(|j| lo + (hi - lo) * (j + 1) as f32 / (k + 1) as f32).collect();
+        Threshold { features, per_feature: k, shared: true, comparison: Comparison::Gt, values }
+    }
+}
+
+/// A dense logic layer: gate `i` reads outputs `wires[i][0]` (input a) and `wires[i][1]` (input b) of the
+/// previous layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    /// Width of the previous layer.
+    pub inputs: usize,
+    /// One gate per output.
+    pub gates: Vec<GateOp>,
+    /// `(a, b)` input indices per gate, each `< inputs`.
+    pub wires: Vec<[u32; 2]>,
+}
+
+impl Dense {
+    /// Number of outputs (gates).
+    pub fn outputs(&self) -> usize {
+        self.gates.len()
+    }
+}
+
+/// One layer of the model.
+///
+/// The list is open for new kinds (tree convolution, OR pooling): each kind has its own tag in the file, and a
+/// reader that meets an unknown tag reports it by name.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Layer {
+    /// Input encoder (must be the first layer, and only there).
+    Threshold(Threshold),
+    /// A dense logic layer.
+    Dense(Dense),
+    /// Sum of each class's group of output bits (must be the last layer, and only there).
+    GroupSum,
+}
+
+impl Layer {
+    /// The tag used in the file (`threshold`, `dense`, `group_sum`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Layer::Threshold(_) => "threshold",
+            Layer::Dense(_) => "dense",
+            Layer::GroupSum => "group_sum",
+        }
+    }
+}
+
+/// A discretized logic gate network, as stored in a `.lgn` file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// Shape of one input sample, e.g. `[1, 28, 28]` or `[30]`; its product is the feature count.
+    pub input_shape: Vec<usize>,
+    /// Layers in order: threshold, logic layers, group_sum.
+    pub layers: Vec<Layer>,
+    /// Number of classes.
+    pub classes: usize,
+    /// GroupSum temperature used in training (scores are divided by it; the argmax does not depend on it).
+    pub tau: f32,
+}
+
+impl Model {
+    /// The input encoder.
+    pub fn encoder(&self) -> &Threshold {
+        match self.layers.first() {
+            Some(Layer::Threshold(t)) => t,
+            _ => panic!("validated model starts with a threshold layer"),
+        }
+    }
+
+    /// Number of input features (product of `input_shape`).
+    pub fn features(&self) -> usize {
+        self.input_shape.iter().product()
+    }
+
+    /// The dense logic layers, in order.
+    pub fn dense_layers(&self) -> impl Iterator<Item = &Dense> {
+        self.layers.iter().filter_map(|l| match l {
+            Layer::Dense(d) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// Number of logic gates in all logic layers.
+    pub fn gate_count(&self) -> usize {
+        self.dense_layers().map(Dense::outputs).sum()
+    }
+
+    /// Width of the last logic layer (the bits that GroupSum counts).
+    pub fn output_bits(&self) -> usize {
+        self.dense_layers().last().map_or(self.encoder().outputs(), Dense::outputs)
+    }
+}

@@ -1,0 +1,154 @@
+//! Every invariant of a [`Model`], checked in one place.
+//!
+//! Checked: the layer order (threshold first, group_sum last, logic layers between); each layer's input width
+//! equals the previous layer's output width; wiring in range; gate ids are valid by construction ([`GateOp`]);
+//! thresholds finite and of the right count; class count divides the last width; every size below [`Limits`].
+
+use super::{Layer, Model};
+use crate::error::{Error, Result};
+
+/// Sanity limits on sizes, checked before anything is allocated from a size read in a file.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Maximum number of input features.
+    pub max_features: usize,
+    /// Maximum thresholds per feature.
+    pub max_thresholds: usize,
+    /// Maximum number of layers.
+    pub max_layers: usize,
+    /// Maximum gates in one layer.
+    pub max_width: usize,
+    /// Maximum gates in the whole model.
+    pub max_gates: usize,
+    /// Maximum number of classes.
+    pub max_classes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_features: 1 << 24,
+            max_thresholds: 255,
+            max_layers: 4096,
+            max_width: 1 << 26,
+            max_gates: 1 << 28,
+            max_classes: 1 << 16,
+        }
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::Invalid(msg.into())
+}
+
+impl Model {
+    /// Checks all invariants of the model against the default [`Limits`].
+    pub fn validate(&self) -> Result<()> {
+        self.validate_with(&Limits::default())
+    }
+
+    /// Checks all invariants of the model against `limits`.
+    pub fn validate_with(&self, limits: &Limits) -> Result<()> {
+        if self.input_shape.is_empty() || self.input_shape.contains(&0) {
+            return Err(invalid(format!(
+                "input shape {:?} must be non-empty with no zero dimension",
+                self.input_shape
+            )));
+        }
+        let features = self
+            .input_shape
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .filter(|&f| f <= limits.max_features)
+            .ok_or_else(|| {
+                invalid(format!("input shape {:?} exceeds {} features", self.input_shape, limits.max_features))
+            })?;
+        if self.classes == 0 || self.classes > limits.max_classes {
+            return Err(invalid(format!("class count {} not in 1..={}", self.classes, limits.max_classes)));
+        }
+        if !self.tau.is_finite() || self.tau <= 0.0 {
+            return Err(invalid(format!("tau {} must be finite and positive", self.tau)));
+        }
+        if self.layers.len() > limits.max_layers {
+            return Err(invalid(format!("{} layers exceed the limit of {}", self.layers.len(), limits.max_layers)));
+        }
+        let n = self.layers.len();
+        if n < 2 {
+            return Err(invalid("a model needs at least a threshold and a group_sum layer"));
+        }
+        let mut width = 0usize;
+        let mut total_gates = 0usize;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let at = |msg: String| invalid(format!("layer {i} ({}): {msg}", layer.kind()));
+            match layer {
+                Layer::Threshold(t) => {
+                    if i != 0 {
+                        return Err(at("a threshold layer may only be the first layer".into()));
+                    }
+                    if t.features != features {
+                        return Err(at(format!("{} features, but the input shape has {features}", t.features)));
+                    }
+                    if t.per_feature == 0 || t.per_feature > limits.max_thresholds {
+                        return Err(at(format!(
+                            "{} thresholds per feature not in 1..={}",
+                            t.per_feature, limits.max_thresholds
+                        )));
+                    }
+                    let expect = if t.shared { t.per_feature } else { features * t.per_feature };
+                    if t.values.len() != expect {
+                        return Err(at(format!("{} threshold values, expected {expect}", t.values.len())));
+                    }
+                    if let Some(pos) = t.values.iter().position(|v| !v.is_finite()) {
+                        return Err(at(format!("threshold {pos} is {} (must be finite)", t.values[pos])));
+                    }
+                    width = t.outputs();
+                }
+                Layer::Dense(d) => {
+                    if i == 0 {
+                        return Err(at("the first layer must be a threshold encoder".into()));
+                    }
+                    if d.inputs != width {
+                        return Err(at(format!(
+                            "reads {} inputs, but the previous layer has {width} outputs",
+                            d.inputs
+                        )));
+                    }
+                    if d.gates.is_empty() || d.gates.len() > limits.max_width {
+                        return Err(at(format!("{} gates not in 1..={}", d.gates.len(), limits.max_width)));
+                    }
+                    if d.wires.len() != d.gates.len() {
+                        return Err(at(format!("{} wire pairs for {} gates", d.wires.len(), d.gates.len())));
+                    }
+                    if let Some((g, w)) =
+                        d.wires.iter().enumerate().find(|(_, w)| w[0] as usize >= width || w[1] as usize >= width)
+                    {
+                        return Err(at(format!("gate {g} reads input {:?}, out of range 0..{width}", w)));
+                    }
+                    total_gates += d.gates.len();
+                    if total_gates > limits.max_gates {
+                        return Err(at(format!("more than {} gates in the model", limits.max_gates)));
+                    }
+                    width = d.gates.len();
+                }
+                Layer::GroupSum => {
+                    if i != n - 1 {
+                        return Err(at("group_sum must be the last layer".into()));
+                    }
+                    if !width.is_multiple_of(self.classes) || width < self.classes {
+                        return Err(at(format!(
+                            "{width} output bits cannot be split into {} equal class groups",
+                            self.classes
+                        )));
+                    }
+                }
+            }
+        }
+        if !matches!(self.layers[0], Layer::Threshold(_)) {
+            return Err(invalid("the first layer must be a threshold encoder"));
+        }
+        if !matches!(self.layers[n - 1], Layer::GroupSum) {
+            return Err(invalid("the last layer must be group_sum"));
+        }
+        Ok(())
+    }
+}

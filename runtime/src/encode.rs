@@ -1,0 +1,240 @@
+//! Input encoding and bit packing: raw samples → threshold bits → bit-sliced planes.
+//!
+//! A block of `64 * words` samples is packed into `bits * words` u64 words: input bit `i` of sample `64w + j`
+//! is bit `j` of word `i * words + w`. Each sample's bits are first made as a row (16 comparisons per SSE2
+//! instruction for `u8` inputs), then 64 rows at a time are turned into planes by a 64×64 bit transpose.
+
+use lgn_compiler::model::{Comparison, Threshold};
+
+use crate::transpose::transpose64;
+
+/// Raw input samples, row-major (`samples × features`).
+#[derive(Clone, Copy, Debug)]
+pub enum Inputs<'a> {
+    /// Bytes, e.g. image pixels.
+    U8(&'a [u8]),
+    /// Floats, e.g. tabular features.
+    F32(&'a [f32]),
+}
+
+impl Inputs<'_> {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Inputs::U8(x) => x.len(),
+            Inputs::F32(x) => x.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The threshold encoder of a model, prepared for fast packing.
+#[derive(Clone, Debug)]
+pub struct Encoder {
+    features: usize,
+    k: usize,
+    bits: usize,
+    chunks: usize,
+    comparison: Comparison,
+    /// Threshold per output bit (padded to `chunks * 64` with +inf).
+    thresholds: Vec<f32>,
+    /// For u8 inputs: per output bit, `thr ^ 0x80` such that `x > thr` (unsigned) is the bit; padding never fires.
+    biased: Vec<i8>,
+    /// For u8 inputs: per chunk, the bits that are 1 for every byte value (threshold below 0).
+    always: Vec<u64>,
+}
+
+impl Encoder {
+    /// Prepares the encoder of a (validated) model.
+    pub fn new(t: &Threshold) -> Encoder {
+        let bits = t.outputs();
+        let chunks = bits.div_ceil(64);
+        let mut thresholds = vec![f32::INFINITY; chunks * 64];
+        let mut biased = vec![(255u8 ^ 0x80) as i8; chunks * 64];
+        let mut always = vec![0u64; chunks];
+        for f in 0..t.features {
+            for j in 0..t.per_feature {
+                let i = f * t.per_feature + j;
+                let v = t.threshold(f, j);
+                thresholds[i] = v;
+                // Integer x: x > v ⇔ x > floor(v);  x >= v ⇔ x > ceil(v) - 1.
+                let thr = match t.comparison {
+                    Comparison::Gt => v.floor() as f64,
+                    Comparison::Ge => v.ceil() as f64 - 1.0,
+                };
+                if thr < 0.0 {
+                    always[i / 64] |= 1 << (i % 64);
+                } else {
+                    biased[i] = (thr.min(255.0) as u8 ^ 0x80) as i8;
+                }
+            }
+        }
+        Encoder {
+            features: t.features,
+            k: t.per_feature,
+            bits,
+            chunks,
+            comparison: t.comparison,
+            thresholds,
+            biased,
+            always,
+        }
+    }
+
+    /// Number of input features per sample.
+    pub fn features(&self) -> usize {
+        self.features
+    }
+
+    /// Number of encoded bits per sample.
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// Computes the encoded bits of one u8 sample into `row` (`chunks` words); `tmp` is scratch of
+    /// `chunks * 64` bytes.
+    fn row_u8(&self, x: &[u8], tmp: &mut [u8], row: &mut [u64]) {
+        if self.k == 1 {
+            tmp[..self.features].copy_from_slice(x);
+        } else {
+            for (f, &v) in x.iter().enumerate() {
+                tmp[f * self.k..(f + 1) * self.k].fill(v);
+            }
+        }
+        for (c, word) in row.iter_mut().enumerate() {
+            let xs = &tmp[c * 64..c * 64 + 64];
+            let ts = &self.biased[c * 64..c * 64 + 64];
+            *word = gt_mask64(xs, ts) | self.always[c];
+        }
+    }
+
+    /// Computes the encoded bits of one f32 sample into `row`.
+    fn row_f32(&self, x: &[f32], row: &mut [u64]) {
+        row.fill(0);
+        for (f, &v) in x.iter().enumerate() {
+            for j in 0..self.k {
+                let i = f * self.k + j;
+                row[i / 64] |= (self.comparison.test(v, self.thresholds[i]) as u64) << (i % 64);
+            }
+        }
+    }
+
+    /// Packs up to `64 * words` samples into `planes` (`bits * words` words, see the module doc).
+    /// Missing samples at the end of the block are zero.
+    pub fn pack(&self, inputs: Inputs<'_>, words: usize, planes: &mut [u64], buf: &mut PackBuffer) {
+        let n = inputs.len() / self.features;
+        debug_assert!(n <= 64 * words && planes.len() >= self.bits * words);
+        buf.tmp.resize(self.chunks * 64, 0);
+        buf.rows.resize(64 * self.chunks, 0);
+        for w in 0..words {
+            let first = w * 64;
+            let count = n.saturating_sub(first).min(64);
+            for r in 0..64 {
+                let row = &mut buf.rows[r * self.chunks..(r + 1) * self.chunks];
+                if r >= count {
+                    row.fill(0);
+                    continue;
+                }
+                let s = first + r;
+                match inputs {
+                    Inputs::U8(x) => self.row_u8(&x[s * self.features..(s + 1) * self.features], &mut buf.tmp, row),
+                    Inputs::F32(x) => self.row_f32(&x[s * self.features..(s + 1) * self.features], row),
+                }
+            }
+            for c in 0..self.chunks {
+                let mut m = [0u64; 64];
+                for (r, v) in m.iter_mut().enumerate() {
+                    *v = buf.rows[r * self.chunks + c];
+                }
+                transpose64(&mut m);
+                let end = (self.bits - c * 64).min(64);
+                for (i, &v) in m[..end].iter().enumerate() {
+                    planes[(c * 64 + i) * words + w] = v;
+                }
+            }
+        }
+    }
+}
+
+/// Reusable scratch for [`Encoder::pack`].
+#[derive(Default, Debug)]
+pub struct PackBuffer {
+    tmp: Vec<u8>,
+    rows: Vec<u64>,
+}
+
+/// Bit `i` = `xs[i] > thr[i]` (unsigned), where `biased[i] = thr[i] ^ 0x80`.
+#[inline]
+fn gt_mask64(xs: &[u8], biased: &[i8]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        let mut m = 0u64;
+        // SAFETY: SSE2 is part of the x86_64 baseline; both slices hold 64 bytes (asserted below).
+        assert!(xs.len() >= 64 && biased.len() >= 64);
+        unsafe {
+            let flip = _mm_set1_epi8(0x80u8 as i8);
+            for q in 0..4 {
+                let x = _mm_loadu_si128(xs.as_ptr().add(16 * q) as *const __m128i);
+                let t = _mm_loadu_si128(biased.as_ptr().add(16 * q) as *const __m128i);
+                let gt = _mm_cmpgt_epi8(_mm_xor_si128(x, flip), t);
+                m |= (_mm_movemask_epi8(gt) as u32 as u64) << (16 * q);
+            }
+        }
+        m
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut m = 0u64;
+        for i in 0..64 {
+            m |= (((xs[i] ^ 0x80) as i8 > biased[i]) as u64) << i;
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive_bit(t: &Threshold, x: f32, f: usize, j: usize) -> bool {
+        t.comparison.test(x, t.threshold(f, j))
+    }
+
+    #[test]
+    fn u8_and_f32_packing_match_the_definition() {
+        for (comparison, values) in [
+            (Comparison::Gt, vec![-3.0, 0.0, 0.5, 100.0, 254.5, 255.0, 300.0]),
+            (Comparison::Ge, vec![-3.0, 0.0, 0.5, 100.0, 254.5, 255.0, 300.0]),
+        ] {
+            let features = 37;
+            let k = values.len();
+            let t = Threshold { features, per_feature: k, shared: true, comparison, values };
+            let enc = Encoder::new(&t);
+            let n = 150;
+            let words = 3;
+            let xs: Vec<u8> = (0..n * features).map(|i| (i * 97 % 256) as u8).collect();
+            let xf: Vec<f32> = xs.iter().map(|&v| v as f32).collect();
+            let mut buf = PackBuffer::default();
+            let mut p8 = vec![!0u64; enc.bits() * words];
+            let mut pf = vec![!0u64; enc.bits() * words];
+            enc.pack(Inputs::U8(&xs), words, &mut p8, &mut buf);
+            enc.pack(Inputs::F32(&xf), words, &mut pf, &mut buf);
+            assert_eq!(p8, pf);
+            for s in 0..64 * words {
+                for f in 0..features {
+                    for j in 0..k {
+                        let i = f * k + j;
+                        let got = (p8[i * words + s / 64] >> (s % 64)) & 1 == 1;
+                        let expect = s < n && naive_bit(&t, xf[s * features + f], f, j);
+                        assert_eq!(got, expect, "sample {s} bit {i}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Engines: things that evaluate a compiled netlist on one block of bit-sliced samples.
+//!
+//! Every engine follows the same memory contract, so that packing, counting and threading are shared:
+//! - a block holds `64 * words()` samples;
+//! - the caller packs the input planes into the start of the engine's scratch buffer (input bit `i`, word
+//!   `w` at `scratch[i * words + w]`) and calls [`Engine::run`];
+//! - `run` writes the class-count planes to `out`: class `c`, count bit `p`, word `w` at
+//!   `out[(c * planes + p) * words + w]`.
+//!
+//! The interpreter ([`interp::Interpreter`]) is the reference every other engine is tested against.
+
+pub mod interp;
+
+/// Evaluates a netlist on blocks of bit-sliced samples. See the module doc for the memory contract.
+pub trait Engine: Send + Sync {
+    /// A short name (`interp`, `jit`, …).
+    fn name(&self) -> &'static str;
+    /// u64 words per signal in a block (a block holds `64 * words` samples).
+    fn words(&self) -> usize;
+    /// Number of input bits.
+    fn num_inputs(&self) -> usize;
+    /// Number of classes.
+    fn classes(&self) -> usize;
+    /// Count bits per class.
+    fn planes(&self) -> usize;
+    /// Length in u64 words of the scratch buffer that [`Engine::run`] needs (at least `num_inputs * words`).
+    fn scratch_words(&self) -> usize;
+    /// Evaluates one block: input planes at the start of `scratch`, count planes into `out`
+    /// (`classes * planes * words` words).
+    fn run(&self, scratch: &mut [u64], out: &mut [u64]);
+}

@@ -1,0 +1,141 @@
+//! The command line: every command and option, with help texts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Compiler and runtime for logic gate networks.
+#[derive(Parser, Debug)]
+#[command(name = "lgn", version, about, long_about = None)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a randomly initialised model of a given shape (for benchmarks and tests).
+    Init(InitArgs),
+    /// Show a model's layers, gate counts, gate-type histogram and depth.
+    Inspect(InspectArgs),
+    /// Measure a model's accuracy on a data set.
+    Eval(EvalArgs),
+    /// Measure throughput (images/second) of an engine on a model.
+    Bench(BenchArgs),
+    /// The main job on the shipped data: make a model, compile it, report accuracy and images/second.
+    Demo(DemoArgs),
+}
+
+/// Which engine evaluates the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EngineKind {
+    /// The table-driven reference interpreter.
+    Interp,
+}
+
+/// Options shared by the commands that run a model.
+#[derive(Args, Debug, Clone)]
+pub struct RunOpts {
+    /// Engine.
+    #[arg(long, value_enum, default_value_t = EngineKind::Interp)]
+    pub engine: EngineKind,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// `lgn init`.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Input features per sample (e.g. 784 for MNIST).
+    #[arg(long, default_value_t = 784)]
+    pub inputs: usize,
+    /// Input shape instead of --inputs, e.g. `1,28,28`.
+    #[arg(long, value_delimiter = ',', conflicts_with = "inputs")]
+    pub shape: Option<Vec<usize>>,
+    /// Thresholds per input feature (evenly spaced in 0..255).
+    #[arg(long, default_value_t = 1)]
+    pub thresholds: usize,
+    /// Number of dense logic layers.
+    #[arg(long, default_value_t = 6)]
+    pub layers: usize,
+    /// Gates per layer.
+    #[arg(long, default_value_t = 8000)]
+    pub width: usize,
+    /// Number of classes (must divide --width).
+    #[arg(long, default_value_t = 10)]
+    pub classes: usize,
+    /// GroupSum temperature stored in the model.
+    #[arg(long, default_value_t = 10.0)]
+    pub tau: f32,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output model file.
+    #[arg(short, long, default_value = "model.lgn")]
+    pub output: PathBuf,
+}
+
+/// `lgn inspect`.
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// Model file (.lgn).
+    pub model: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `lgn eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Model file (.lgn).
+    pub model: PathBuf,
+    /// Data set name (mnist10k, fashion-mnist, iris, wine, breast-cancer, digits) or path.
+    #[arg(long, default_value = "mnist10k")]
+    pub data: String,
+    /// Which split.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Evaluate only the first N samples.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub run: RunOpts,
+}
+
+/// `lgn bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Model file (.lgn).
+    pub model: PathBuf,
+    /// Images per timed pass (test images repeated, or random bytes if the data does not fit the model).
+    #[arg(long, default_value_t = 102_400)]
+    pub batch: usize,
+    /// Data set whose test images are used.
+    #[arg(long, default_value = "mnist10k")]
+    pub data: String,
+    /// Timed passes (the best is reported).
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub run: RunOpts,
+}
+
+/// `lgn demo`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where to write the model.
+    #[arg(short, long, default_value = "demo.lgn")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub run: RunOpts,
+}

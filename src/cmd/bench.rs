@@ -1,0 +1,40 @@
+//! `lgn bench`: throughput of an engine on a model.
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::cli::BenchArgs;
+
+pub fn run(a: BenchArgs) -> Result<()> {
+    let model = super::load_model(&a.model)?;
+    let images = super::bench_images(&model, &a.data, a.batch);
+    let (clf, compile_time) = super::compile(&model, a.run.engine)?;
+    let threads = a.run.threads.unwrap_or_else(rayon::current_num_threads);
+    eprintln!("timing {} passes over {} images on {threads} thread(s)…", a.repeat, a.batch);
+    let secs = super::with_threads(&a.run, || super::best_time(&clf, &images, a.repeat))??;
+    let gates = lgn_compiler::lower(&model).gates.len();
+    let ips = a.batch as f64 / secs;
+    let per_core = gates as f64 * ips / threads as f64;
+    if a.json {
+        let out = json!({
+            "model": a.model.display().to_string(), "engine": clf.engine().name(), "threads": threads,
+            "batch": a.batch, "lanes_per_block": clf.block(), "netlist_gates": gates,
+            "compile_seconds": compile_time.as_secs_f64(), "seconds": secs, "images_per_second": ips,
+            "ns_per_image": 1e9 / ips, "gate_samples_per_second_per_core": per_core,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("model           {} ({gates} netlist gates)", a.model.display());
+    println!("engine          {} ({} lanes per block), {threads} thread(s)", clf.engine().name(), clf.block());
+    println!("compile time    {:.1} ms", compile_time.as_secs_f64() * 1e3);
+    println!(
+        "images/s        {:.3} M  ({:.1} ns/image, best of {}, batch {})",
+        ips / 1e6,
+        1e9 / ips,
+        a.repeat,
+        a.batch
+    );
+    println!("gate·samples/s  {:.2} G per core", per_core / 1e9);
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! `lgn inspect`: what is in a model file.
+
+use anyhow::Result;
+use lgn_compiler::{GateOp, Layer};
+use serde_json::json;
+
+use crate::cli::InspectArgs;
+
+pub fn run(a: InspectArgs) -> Result<()> {
+    let model = super::load_model(&a.model)?;
+    let net = lgn_compiler::lower(&model);
+    let hist = net.op_histogram();
+    let mut model_hist = [0usize; 16];
+    for d in model.dense_layers() {
+        for g in &d.gates {
+            model_hist[g.id() as usize] += 1;
+        }
+    }
+    let layers: Vec<_> = model
+        .layers
+        .iter()
+        .map(|l| match l {
+            Layer::Threshold(t) => {
+                json!({"kind": "threshold", "features": t.features, "thresholds_per_feature": t.per_feature,
+                "shared": t.shared, "outputs": t.outputs()})
+            }
+            Layer::Dense(d) => json!({"kind": "dense", "inputs": d.inputs, "outputs": d.outputs()}),
+            Layer::GroupSum => json!({"kind": "group_sum", "classes": model.classes, "tau": model.tau}),
+        })
+        .collect();
+    let logic_depth = model.dense_layers().count();
+    if a.json {
+        let out = json!({
+            "file": a.model.display().to_string(),
+            "input_shape": model.input_shape,
+            "classes": model.classes,
+            "tau": model.tau,
+            "layers": layers,
+            "logic_gates": model.gate_count(),
+            "logic_depth": logic_depth,
+            "gate_histogram": GateOp::all().map(|g| (g.name().to_string(), json!(model_hist[g.id() as usize]))).collect::<serde_json::Map<_, _>>(),
+            "netlist": {"inputs": net.num_inputs, "gates": net.gates.len(), "depth": net.depth(), "count_bits": net.planes(),
+                        "gate_histogram": hist.to_vec()},
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("{}: input {:?}, {} classes, tau {}", a.model.display(), model.input_shape, model.classes, model.tau);
+    println!("{:>5}  {:<10} {:>10} {:>10}", "layer", "kind", "inputs", "outputs");
+    for (i, l) in model.layers.iter().enumerate() {
+        let (inputs, outputs) = match l {
+            Layer::Threshold(t) => (t.features, t.outputs()),
+            Layer::Dense(d) => (d.inputs, d.outputs()),
+            Layer::GroupSum => (model.output_bits(), model.classes),
+        };
+        println!("{i:>5}  {:<10} {inputs:>10} {outputs:>10}", l.kind());
+    }
+    println!("logic gates: {} in {} layers", model.gate_count(), logic_depth);
+    println!(
+        "netlist: {} inputs, {} gates (GroupSum adder trees included), depth {}, {} count bits per class",
+        net.num_inputs,
+        net.gates.len(),
+        net.depth(),
+        net.planes()
+    );
+    println!("gate types (logic layers):");
+    for g in GateOp::all() {
+        let n = model_hist[g.id() as usize];
+        let pct = 100.0 * n as f64 / model.gate_count().max(1) as f64;
+        println!("  {:>2} {:<12} {n:>10} {pct:5.1}%", g.id(), g.name());
+    }
+    Ok(())
+}

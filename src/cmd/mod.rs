@@ -1,0 +1,134 @@
+//! One module per command; shared helpers here.
+
+mod bench;
+mod demo;
+mod eval;
+mod init;
+mod inspect;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use lgn_compiler::Model;
+use lgn_runtime::Classifier;
+use lgn_runtime::data::{self, Dataset, Split};
+use lgn_runtime::engine::interp;
+
+use crate::cli::{Cli, Command, EngineKind, RunOpts};
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init(a) => init::run(a),
+        Command::Inspect(a) => inspect::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Demo(a) => demo::run(a),
+    }
+}
+
+/// Loads and validates a model file.
+pub fn load_model(path: &Path) -> Result<Model> {
+    Ok(lgn_compiler::model::load(path)?)
+}
+
+/// Lowers and compiles a model for the chosen engine; returns it with the compile time.
+pub fn compile(model: &Model, engine: EngineKind) -> Result<(Classifier, Duration)> {
+    let t = Instant::now();
+    let net = lgn_compiler::lower(model);
+    let e = match engine {
+        EngineKind::Interp => interp::build(&net, interp::DEFAULT_WORDS),
+    };
+    let elapsed = t.elapsed();
+    Ok((Classifier::new(model, e)?, elapsed))
+}
+
+/// Runs `f` on a rayon pool with the requested thread count (all cores by default).
+pub fn with_threads<T: Send>(opts: &RunOpts, f: impl FnOnce() -> T + Send) -> Result<T> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = opts.threads {
+        if n == 0 {
+            bail!("--threads must be at least 1");
+        }
+        b = b.num_threads(n);
+    }
+    Ok(b.build().context("starting worker threads")?.install(f))
+}
+
+/// Loads a split of a data set and checks that it fits the model.
+pub fn load_data(spec: &str, split: Split, model: &Model) -> Result<Dataset> {
+    let d = data::load(spec, split)?;
+    if d.features() != model.features() {
+        bail!(
+            "data set {} has {} features per sample (shape {:?}), but the model expects {} (shape {:?})",
+            d.source.display(),
+            d.features(),
+            d.shape,
+            model.features(),
+            model.input_shape
+        );
+    }
+    if d.classes > model.classes {
+        bail!(
+            "data set {} has labels up to {}, but the model has {} classes",
+            d.source.display(),
+            d.classes - 1,
+            model.classes
+        );
+    }
+    Ok(d)
+}
+
+/// Parses a split name.
+pub fn parse_split(s: &str) -> Result<Split> {
+    s.parse().map_err(anyhow::Error::msg)
+}
+
+/// Accuracy and confusion matrix (`[true][predicted]`).
+pub fn score(pred: &[u32], truth: &[u32], classes: usize) -> (f64, Vec<Vec<u64>>) {
+    let mut m = vec![vec![0u64; classes]; classes];
+    let mut correct = 0;
+    for (&p, &t) in pred.iter().zip(truth) {
+        m[t as usize][p as usize] += 1;
+        correct += (p == t) as usize;
+    }
+    (correct as f64 / truth.len().max(1) as f64, m)
+}
+
+/// `batch` images for timing: the data set's test images repeated, or random bytes when they do not fit.
+pub fn bench_images(model: &Model, spec: &str, batch: usize) -> Vec<u8> {
+    let f = model.features();
+    let src = match data::load(spec, Split::Test) {
+        Ok(d) if d.features() == f => match d.x {
+            data::Features::U8(v) => v,
+            data::Features::F32(v) => v.iter().map(|&x| x.clamp(0.0, 255.0) as u8).collect(),
+        },
+        _ => {
+            eprintln!("(timing on random bytes: {spec} does not fit the model's {f} features)");
+            let mut x = 0x2545_F491_4F6C_DD1Du64;
+            (0..f * 1000)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect()
+        }
+    };
+    src.iter().copied().cycle().take(batch * f).collect()
+}
+
+/// The best wall time of `repeat` predictions over `images` (after one warm-up pass).
+pub fn best_time(clf: &Classifier, images: &[u8], repeat: usize) -> Result<f64> {
+    let x = lgn_runtime::Inputs::U8(images);
+    clf.predict(x)?;
+    let mut best = f64::INFINITY;
+    for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        std::hint::black_box(clf.predict(x)?);
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    Ok(best)
+}

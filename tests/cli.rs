@@ -1,0 +1,87 @@
+//! The `lgn` binary end to end: the documented commands work, and bad input gives a clear error with a
+//! non-zero exit code and no panic.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn lgn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lgn")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = lgn(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "lgn {args:?} failed: {stderr}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs a command that must fail; returns stderr after checking that it is a clean error.
+fn fails(args: &[&str]) -> String {
+    let out = lgn(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "lgn {args:?} should fail with 1: {stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "panic: {stderr}");
+    assert!(stderr.starts_with("lgn: error:"), "{stderr}");
+    stderr
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn init_inspect_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m.lgn");
+    ok(&["init", "--layers", "2", "--width", "500", "--seed", "3", "-o", s(&m)]);
+    let info: serde_json::Value = serde_json::from_str(&ok(&["inspect", s(&m), "--json"])).unwrap();
+    assert_eq!(info["logic_gates"], 1000);
+    assert_eq!(info["logic_depth"], 2);
+    let hist: u64 = info["gate_histogram"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(hist, 1000);
+    let eval: serde_json::Value =
+        serde_json::from_str(&ok(&["eval", s(&m), "--data", "mnist10k", "--split", "test", "--json"])).unwrap();
+    assert_eq!(eval["samples"], 2000);
+    let confusion: u64 = eval["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(confusion, 2000);
+    // Same seed, same file.
+    let m2 = dir.path().join("m2.lgn");
+    ok(&["init", "--layers", "2", "--width", "500", "--seed", "3", "-o", s(&m2)]);
+    assert_eq!(std::fs::read(&m).unwrap(), std::fs::read(&m2).unwrap());
+}
+
+#[test]
+fn bad_files_and_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.lgn");
+    std::fs::write(&garbage, b"this is not a model").unwrap();
+    assert!(fails(&["inspect", s(&garbage)]).contains("garbage.lgn"));
+    assert!(fails(&["eval", s(&garbage)]).contains("garbage.lgn"));
+    let missing = dir.path().join("missing.lgn");
+    assert!(fails(&["inspect", s(&missing)]).contains("missing.lgn"));
+    // A model whose input does not match the data set.
+    let small = dir.path().join("small.lgn");
+    ok(&["init", "--inputs", "10", "--layers", "1", "--width", "10", "-o", s(&small)]);
+    let e = fails(&["eval", s(&small), "--data", "mnist10k"]);
+    assert!(e.contains("784") && e.contains("10"), "{e}");
+    assert!(fails(&["eval", s(&small), "--data", "nope"]).contains("nope"));
+    assert!(fails(&["eval", s(&small), "--split", "validation"]).contains("validation"));
+    assert!(fails(&["init", "--width", "7", "--classes", "10", "-o", s(&small)]).contains("class groups"));
+    // clap's own usage errors exit with 2 and never panic.
+    let out = lgn(&["init", "--width", "lots"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in ["init", "inspect", "eval", "bench", "demo"] {
+        let out = ok(&[cmd, "--help"]);
+        assert!(out.contains("Usage"), "{cmd}: {out}");
+    }
+}
