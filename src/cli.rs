@@ -31,6 +31,8 @@ pub enum Command {
 /// Which engine evaluates the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EngineKind {
+    /// Native code compiled in-process by Cranelift.
+    Jit,
     /// The table-driven reference interpreter.
     Interp,
 }
@@ -39,11 +41,46 @@ pub enum EngineKind {
 #[derive(Args, Debug, Clone)]
 pub struct RunOpts {
     /// Engine.
-    #[arg(long, value_enum, default_value_t = EngineKind::Interp)]
+    #[arg(long, value_enum, default_value_t = EngineKind::Jit)]
     pub engine: EngineKind,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// JIT: code generator.
+    #[arg(long, value_enum, default_value_t = CodegenKind::Auto)]
+    pub codegen: CodegenKind,
+    /// JIT: vectors per signal (a block holds 128 × N samples with Cranelift, 256 × N with AVX2).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub vectors: u8,
+    /// JIT: gates per generated function.
+    #[arg(long, default_value_t = 2048)]
+    pub chunk: usize,
+    /// JIT: recent gates whose values stay in registers.
+    #[arg(long, default_value_t = 8)]
+    pub window: usize,
+    /// JIT: Cranelift optimisation level.
+    #[arg(long, value_enum, default_value_t = JitOpt::None)]
+    pub jit_opt: JitOpt,
+}
+
+/// JIT code generator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CodegenKind {
+    /// AVX2 when the CPU has it, else Cranelift.
+    Auto,
+    /// Cranelift (portable, 128-bit vectors).
+    Cranelift,
+    /// Direct AVX2 emitter (256-bit vectors).
+    Avx2,
+}
+
+/// Cranelift optimisation level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum JitOpt {
+    /// No optimisation (fastest compile).
+    None,
+    /// Cranelift's `speed`.
+    Speed,
 }
 
 /// `lgn init`.

@@ -5,6 +5,7 @@
 //! topological order, with GroupSum adder trees), which backends compile.
 #![deny(missing_docs)]
 
+pub mod backend;
 pub mod error;
 pub mod gate;
 pub mod io;

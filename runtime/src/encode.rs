@@ -99,7 +99,19 @@ impl Encoder {
     /// `chunks * 64` bytes.
     fn row_u8(&self, x: &[u8], tmp: &mut [u8], row: &mut [u64]) {
         if self.k == 1 {
-            tmp[..self.features].copy_from_slice(x);
+            // Whole chunks straight from the sample; only the ragged last chunk goes through `tmp`.
+            let full = self.features / 64;
+            for (c, word) in row[..full].iter_mut().enumerate() {
+                *word = gt_mask64(&x[c * 64..c * 64 + 64], &self.biased[c * 64..c * 64 + 64]) | self.always[c];
+            }
+            if full < self.chunks {
+                let rest = &x[full * 64..];
+                tmp[..rest.len()].copy_from_slice(rest);
+                let c = full;
+                row[c] =
+                    gt_mask64(&tmp[c * 64 - full * 64..][..64], &self.biased[c * 64..c * 64 + 64]) | self.always[c];
+            }
+            return;
         } else {
             for (f, &v) in x.iter().enumerate() {
                 tmp[f * self.k..(f + 1) * self.k].fill(v);

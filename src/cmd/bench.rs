@@ -8,7 +8,7 @@ use crate::cli::BenchArgs;
 pub fn run(a: BenchArgs) -> Result<()> {
     let model = super::load_model(&a.model)?;
     let images = super::bench_images(&model, &a.data, a.batch);
-    let (clf, compile_time) = super::compile(&model, a.run.engine)?;
+    let (clf, compile_time) = super::compile(&model, &a.run)?;
     let threads = a.run.threads.unwrap_or_else(rayon::current_num_threads);
     eprintln!("timing {} passes over {} images on {threads} thread(s)…", a.repeat, a.batch);
     let secs = super::with_threads(&a.run, || super::best_time(&clf, &images, a.repeat))??;

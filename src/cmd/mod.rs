@@ -15,7 +15,9 @@ use lgn_runtime::Classifier;
 use lgn_runtime::data::{self, Dataset, Split};
 use lgn_runtime::engine::interp;
 
-use crate::cli::{Cli, Command, EngineKind, RunOpts};
+use crate::cli::{Cli, CodegenKind, Command, EngineKind, JitOpt, RunOpts};
+use lgn_compiler::backend::jit::{Codegen, JitOptions, OptLevel};
+use lgn_runtime::engine::jit::JitEngine;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -34,14 +36,34 @@ pub fn load_model(path: &Path) -> Result<Model> {
 }
 
 /// Lowers and compiles a model for the chosen engine; returns it with the compile time.
-pub fn compile(model: &Model, engine: EngineKind) -> Result<(Classifier, Duration)> {
+pub fn compile(model: &Model, opts: &RunOpts) -> Result<(Classifier, Duration)> {
     let t = Instant::now();
     let net = lgn_compiler::lower(model);
-    let e = match engine {
+    let e: Box<dyn lgn_runtime::Engine> = match opts.engine {
         EngineKind::Interp => interp::build(&net, interp::DEFAULT_WORDS),
+        EngineKind::Jit => Box::new(JitEngine::new(&net, &jit_options(opts))?),
     };
     let elapsed = t.elapsed();
     Ok((Classifier::new(model, e)?, elapsed))
+}
+
+/// The JIT options chosen on the command line.
+pub fn jit_options(opts: &RunOpts) -> JitOptions {
+    JitOptions {
+        codegen: match opts.codegen {
+            CodegenKind::Auto => Codegen::Auto,
+            CodegenKind::Cranelift => Codegen::Cranelift,
+            CodegenKind::Avx2 => Codegen::Avx2,
+        },
+        vectors: opts.vectors as usize,
+        chunk_gates: opts.chunk,
+        window: opts.window,
+        opt_level: match opts.jit_opt {
+            JitOpt::None => OptLevel::None,
+            JitOpt::Speed => OptLevel::Speed,
+        },
+        threads: opts.threads.unwrap_or(0),
+    }
 }
 
 /// Runs `f` on a rayon pool with the requested thread count (all cores by default).

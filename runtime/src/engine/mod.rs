@@ -10,6 +10,7 @@
 //! The interpreter ([`interp::Interpreter`]) is the reference every other engine is tested against.
 
 pub mod interp;
+pub mod jit;
 
 /// Evaluates a netlist on blocks of bit-sliced samples. See the module doc for the memory contract.
 pub trait Engine: Send + Sync {

@@ -1,0 +1,387 @@
+//! The Cranelift JIT backend: netlist → native code in-process.
+//!
+//! Code shape: the gates, in netlist order, are split into chunks of [`JitOptions::chunk_gates`]; each chunk is
+//! one function `fn(scratch: *mut u8)` of straight-line code. Every signal occupies one slot of
+//! `vectors` × 128-bit vectors (slots assigned by liveness, see [`super::schedule`]); slot `s`, vector `v` is at
+//! byte offset `(s * vectors + v) * 16`, which is the runtime's block layout with `words = 2 * vectors`.
+//!
+//! A gate loads its operands, applies its op (one or two SSE instructions: and, or, xor, andn, not) and stores
+//! its result. Values touched by the last [`JitOptions::window`] gates stay in SSA form and are not reloaded,
+//! and a result whose readers all follow within that window (and in the same chunk) is not stored at all: this
+//! keeps adder trees in registers while keeping the register allocator's work, and so compile time, linear.
+//! Chunks are compiled on all cores and linked into one `JITModule`.
+
+use std::time::{Duration, Instant};
+
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Type, UserFuncName, Value, types};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, ir};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module, default_libcall_names};
+
+use super::schedule::Slots;
+use crate::error::{Error, Result};
+use crate::gate::GateOp;
+use crate::ir::{Gate, Netlist};
+
+/// Cranelift optimisation level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptLevel {
+    /// No optimisation passes (fastest compile).
+    None,
+    /// Cranelift's `speed`.
+    Speed,
+}
+
+/// Who generates the machine code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codegen {
+    /// AVX2 when the CPU has it, else Cranelift.
+    Auto,
+    /// Cranelift IR, 128-bit vectors (portable).
+    Cranelift,
+    /// The direct AVX2 emitter of [`super::x86`], 256-bit vectors.
+    Avx2,
+}
+
+/// Options of the JIT backend. The defaults were chosen by measurement (see the JIT issue note).
+#[derive(Clone, Debug)]
+pub struct JitOptions {
+    /// Code generator.
+    pub codegen: Codegen,
+    /// Vectors per signal (1..=8): a block holds `128 * vectors` samples with Cranelift, `256 * vectors` with
+    /// AVX2.
+    pub vectors: usize,
+    /// Gates per generated function.
+    pub chunk_gates: usize,
+    /// How many recent gates' values are reused from registers instead of memory.
+    pub window: usize,
+    /// Cranelift optimisation level.
+    pub opt_level: OptLevel,
+    /// Threads that compile chunks (0 = all cores).
+    pub threads: usize,
+}
+
+impl Default for JitOptions {
+    fn default() -> Self {
+        JitOptions {
+            codegen: Codegen::Auto,
+            vectors: 2,
+            chunk_gates: 2048,
+            window: 8,
+            opt_level: OptLevel::None,
+            threads: 0,
+        }
+    }
+}
+
+/// Timings and sizes of one compilation.
+#[derive(Clone, Debug, Default)]
+pub struct JitStats {
+    /// Scheduling and slot assignment.
+    pub schedule: Duration,
+    /// Building IR and compiling it to machine code (wall time, all threads).
+    pub codegen: Duration,
+    /// Linking and making the code executable.
+    pub link: Duration,
+    /// The generator used.
+    pub codegen_used: Option<Codegen>,
+    /// Machine code bytes.
+    pub code_bytes: usize,
+    /// Generated functions.
+    pub functions: usize,
+}
+
+type ChunkFn = unsafe extern "C" fn(*mut u8);
+
+/// A chunk's index and machine code.
+type CompiledChunk = (usize, Vec<u8>);
+
+/// Compiled native code for one netlist.
+pub struct JitKernel {
+    _module: JITModule,
+    chunks: Vec<ChunkFn>,
+    /// u64 words per signal (2 per vector).
+    pub words: usize,
+    /// Number of slots; scratch must hold `slots * words` u64 words.
+    pub slots: usize,
+    /// Slot of each output count bit, class-major.
+    pub outputs: Vec<u32>,
+    /// Compile statistics.
+    pub stats: JitStats,
+}
+
+// SAFETY: after `finalize_definitions` the module's code is immutable and the function pointers are plain
+// code addresses; running them only touches the scratch buffer passed in.
+unsafe impl Send for JitKernel {}
+unsafe impl Sync for JitKernel {}
+
+impl JitKernel {
+    /// Evaluates one block. `scratch` holds the input planes at its start and has at least
+    /// `slots * words` words.
+    pub fn run(&self, scratch: &mut [u64]) {
+        assert!(scratch.len() >= self.slots * self.words, "scratch too small");
+        let p = scratch.as_mut_ptr() as *mut u8;
+        for f in &self.chunks {
+            // SAFETY: the generated code only accesses byte offsets below `slots * words * 8`, checked above.
+            unsafe { f(p) }
+        }
+    }
+}
+
+fn backend_err(msg: impl std::fmt::Display) -> Error {
+    Error::Backend { backend: "jit", msg: msg.to_string() }
+}
+
+fn make_isa(opts: &JitOptions) -> Result<OwnedTargetIsa> {
+    let mut flags = settings::builder();
+    let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(backend_err);
+    set(&mut flags, "opt_level", if opts.opt_level == OptLevel::Speed { "speed" } else { "none" })?;
+    set(&mut flags, "use_colocated_libcalls", "false")?;
+    set(&mut flags, "is_pic", "false")?;
+    set(&mut flags, "enable_verifier", "false")?;
+    set(&mut flags, "enable_alias_analysis", "false")?;
+    if let Ok(ra) = std::env::var("LGN_JIT_REGALLOC") {
+        set(&mut flags, "regalloc_algorithm", &ra)?;
+    }
+    let isa = cranelift_native::builder().map_err(backend_err)?;
+    isa.finish(settings::Flags::new(flags)).map_err(backend_err)
+}
+
+/// Compiles `net` to native code.
+pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
+    if !(1..=8).contains(&opts.vectors) {
+        return Err(backend_err(format!("vectors must be 1..=8, got {}", opts.vectors)));
+    }
+    let errors = net.verify();
+    if let Some(e) = errors.first() {
+        return Err(backend_err(format!("netlist fails verification: {e}")));
+    }
+    let mut stats = JitStats::default();
+    let t = Instant::now();
+    let slots = Slots::new(net);
+    stats.schedule = t.elapsed();
+    let isa = make_isa(opts)?;
+    let outputs = net.outputs.iter().flatten().map(|s| slots.slot[s.index()]).collect();
+
+    let use_avx2 = match opts.codegen {
+        Codegen::Auto => super::x86::available(),
+        Codegen::Cranelift => false,
+        Codegen::Avx2 if super::x86::available() => true,
+        Codegen::Avx2 => return Err(backend_err("this CPU has no AVX2")),
+    };
+    if use_avx2 {
+        let t = Instant::now();
+        let code = super::x86::emit(net, &slots, opts.vectors)
+            .ok_or_else(|| backend_err("scratch memory beyond 2 GiB: displacements do not fit"))?;
+        stats.codegen = t.elapsed();
+        stats.codegen_used = Some(Codegen::Avx2);
+        let (module, chunks) = link(isa, vec![code], &mut stats)?;
+        return Ok(JitKernel { _module: module, chunks, words: 4 * opts.vectors, slots: slots.count, outputs, stats });
+    }
+
+    let t = Instant::now();
+    let chunk = opts.chunk_gates.max(1);
+    let ranges: Vec<(usize, usize)> =
+        (0..net.gates.len()).step_by(chunk).map(|s| (s, (s + chunk).min(net.gates.len()))).collect();
+    let threads =
+        if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads }
+            .min(ranges.len().max(1));
+    // Round-robin chunks over threads; each thread owns a Context and returns (chunk index, code bytes).
+    let compiled: Vec<Result<Vec<CompiledChunk>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (isa, ranges, slots) = (&isa, &ranges, &slots);
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    let mut ctx = Context::new();
+                    let mut fctx = FunctionBuilderContext::new();
+                    for (i, &(start, end)) in ranges.iter().enumerate().skip(t).step_by(threads) {
+                        ctx.clear();
+                        ctx.func.signature.params.push(AbiParam::new(types::I64));
+                        ctx.func.signature.call_conv = isa.default_call_conv();
+                        ctx.func.name = UserFuncName::user(0, i as u32);
+                        emit_chunk(&mut ctx.func, &mut fctx, net, slots, opts, start, end, isa.frontend_config());
+                        let code = ctx
+                            .compile(&**isa, &mut ControlPlane::default())
+                            .map_err(|e| backend_err(format!("chunk {i}: {:?}", e.inner)))?;
+                        if !code.buffer.relocs().is_empty() {
+                            return Err(backend_err(format!("chunk {i}: unexpected relocations")));
+                        }
+                        out.push((i, code.code_buffer().to_vec()));
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(backend_err("compile thread panicked")))).collect()
+    });
+    let mut codes: Vec<Option<Vec<u8>>> = vec![None; ranges.len()];
+    for part in compiled {
+        for (i, code) in part? {
+            codes[i] = Some(code);
+        }
+    }
+    stats.codegen = t.elapsed();
+    stats.codegen_used = Some(Codegen::Cranelift);
+    let codes = codes
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| c.ok_or_else(|| backend_err(format!("chunk {i} was not compiled"))))
+        .collect::<Result<Vec<_>>>()?;
+    let (module, chunks) = link(isa, codes, &mut stats)?;
+    Ok(JitKernel { _module: module, chunks, words: 2 * opts.vectors, slots: slots.count, outputs, stats })
+}
+
+/// Loads machine code (functions `fn(*mut u8)` without relocations) into an executable module.
+fn link(isa: OwnedTargetIsa, codes: Vec<Vec<u8>>, stats: &mut JitStats) -> Result<(JITModule, Vec<ChunkFn>)> {
+    let t = Instant::now();
+    let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(types::I64));
+    let mut ids = Vec::with_capacity(codes.len());
+    for (i, code) in codes.into_iter().enumerate() {
+        let id = module.declare_function(&format!("chunk{i}"), Linkage::Local, &sig).map_err(backend_err)?;
+        module.define_function_bytes(id, 16, &code, &[]).map_err(backend_err)?;
+        stats.code_bytes += code.len();
+        ids.push(id);
+    }
+    module.finalize_definitions().map_err(backend_err)?;
+    let chunks = ids
+        .iter()
+        .map(|&id| {
+            let p = module.get_finalized_function(id);
+            // SAFETY: each function was generated with the signature `fn(i64)` in the ISA's default calling
+            // convention, which is the C convention of this platform.
+            unsafe { std::mem::transmute::<*const u8, ChunkFn>(p) }
+        })
+        .collect();
+    stats.link = t.elapsed();
+    stats.functions = ids.len();
+    Ok((module, chunks))
+}
+
+/// Recently touched signals and their SSA values (one per vector), most recent last.
+struct Window {
+    entries: Vec<(u32, [Value; 8])>,
+    cap: usize,
+}
+
+impl Window {
+    fn get(&self, s: u32) -> Option<[Value; 8]> {
+        self.entries.iter().rev().find(|e| e.0 == s).map(|e| e.1)
+    }
+    fn put(&mut self, s: u32, v: [Value; 8]) {
+        if self.cap == 0 {
+            return;
+        }
+        if self.entries.len() == self.cap {
+            self.entries.remove(0);
+        }
+        self.entries.push((s, v));
+    }
+}
+
+/// Emits the IR of gates `start..end` into `func`.
+#[allow(clippy::too_many_arguments)]
+fn emit_chunk(
+    func: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+    net: &Netlist,
+    slots: &Slots,
+    opts: &JitOptions,
+    start: usize,
+    end: usize,
+    config: cranelift_codegen::isa::TargetFrontendConfig,
+) {
+    let ty: Type = types::I64X2;
+    let nv = opts.vectors;
+    let flags = MemFlagsData::new().with_notrap();
+    let mut b = FunctionBuilder::new(func, fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let base = b.block_params(block)[0];
+    let ni = net.num_inputs;
+    let offset = |slot: u32, v: usize| ((slot as usize * nv + v) * 16) as i32;
+    // Results of the last `window` gates (evicted only by newer results, so a reader within the window
+    // always finds an unstored result), and recently loaded operands.
+    let mut made = Window { entries: Vec::with_capacity(opts.window), cap: opts.window };
+    let mut win = Window { entries: Vec::with_capacity(opts.window), cap: opts.window };
+    let zero = {
+        let z = b.ins().iconst(types::I64, 0);
+        b.ins().splat(ty, z)
+    };
+    let ones = b.ins().bnot(zero);
+    let chunk_end = (ni + end) as u32;
+    for g in start..end {
+        let Gate { op, a, b: bb } = net.gates[g];
+        let me = (ni + g) as u32;
+        let load = |b: &mut FunctionBuilder, win: &mut Window, s: u32| -> [Value; 8] {
+            if let Some(v) = made.get(s).or_else(|| win.get(s)) {
+                return v;
+            }
+            let mut vals = [zero; 8];
+            for (v, val) in vals.iter_mut().enumerate().take(nv) {
+                *val = b.ins().load(ty, flags, base, offset(slots.slot[s as usize], v));
+            }
+            win.put(s, vals);
+            vals
+        };
+        let (va, vb) = if op.is_constant() {
+            ([zero; 8], [zero; 8])
+        } else {
+            let va = if op.reads_a() || op == GateOp::A { load(&mut b, &mut win, a.0) } else { [zero; 8] };
+            let vb = if op.reads_b() || op == GateOp::B { load(&mut b, &mut win, bb.0) } else { [zero; 8] };
+            (va, vb)
+        };
+        let mut out = [zero; 8];
+        for v in 0..nv {
+            let (x, y) = (va[v], vb[v]);
+            let i = b.ins();
+            out[v] = match op.id() {
+                0 => zero,
+                1 => i.band(x, y),
+                2 => i.band_not(x, y),
+                3 => x,
+                4 => i.band_not(y, x),
+                5 => y,
+                6 => i.bxor(x, y),
+                7 => i.bor(x, y),
+                8 => {
+                    let t = i.bor(x, y);
+                    b.ins().bnot(t)
+                }
+                9 => {
+                    let t = i.bxor(x, y);
+                    b.ins().bnot(t)
+                }
+                10 => i.bnot(y),
+                11 => i.bor_not(x, y),
+                12 => i.bnot(x),
+                13 => i.bor_not(y, x),
+                14 => {
+                    let t = i.band(x, y);
+                    b.ins().bnot(t)
+                }
+                _ => ones,
+            };
+        }
+        // Store unless every reader follows within the window in this chunk.
+        let last = slots.last_use[me as usize];
+        let local = last != u32::MAX && last < chunk_end && (last - me) as usize <= opts.window;
+        if !local || last == me {
+            // (A dead value is stored too: backends do not optimise, and the store keeps memory defined.)
+            for (v, &val) in out.iter().enumerate().take(nv) {
+                b.ins().store(flags, val, base, offset(slots.slot[me as usize], v));
+            }
+        }
+        made.put(me, out);
+    }
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+    b.finalize(config);
+}
