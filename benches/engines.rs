@@ -2,9 +2,11 @@
 //! included), on 1 and 2 threads. Run with `cargo bench --bench engines`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use lgn_compiler::backend::jit::{Codegen, JitOptions};
 use lgn_compiler::model::RandomSpec;
 use lgn_runtime::data::{self, Features, Split};
-use lgn_runtime::engine::interp;
+use lgn_runtime::engine::jit::JitEngine;
+use lgn_runtime::engine::{Engine, interp};
 use lgn_runtime::{Classifier, Inputs};
 
 const BATCH: usize = 102_400;

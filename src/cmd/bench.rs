@@ -21,6 +21,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
             "batch": a.batch, "lanes_per_block": clf.block(), "netlist_gates": gates,
             "compile_seconds": compile_time.as_secs_f64(), "seconds": secs, "images_per_second": ips,
             "ns_per_image": 1e9 / ips, "gate_samples_per_second_per_core": per_core,
+            "engine_report": clf.engine().report().into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
@@ -28,6 +29,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
     println!("model           {} ({gates} netlist gates)", a.model.display());
     println!("engine          {} ({} lanes per block), {threads} thread(s)", clf.engine().name(), clf.block());
     println!("compile time    {:.1} ms", compile_time.as_secs_f64() * 1e3);
+    for (k, v) in clf.engine().report() {
+        println!("  {k:<14}{v}");
+    }
     println!(
         "images/s        {:.3} M  ({:.1} ns/image, best of {}, batch {})",
         ips / 1e6,

@@ -11,7 +11,6 @@
 //!
 //! Layout is the runtime's: slot `s`, 256-bit vector `v` at `rdi + (s * vectors + v) * 32`.
 
-use crate::gate::GateOp;
 use crate::ir::{Gate, Netlist};
 
 use super::schedule::Slots;
@@ -31,30 +30,57 @@ pub fn available() -> bool {
 const ONES: u8 = 15;
 const CACHE_REGS: usize = 15;
 
+/// A register or a `[rdi + disp32]` memory operand.
+#[derive(Clone, Copy)]
+enum Rm {
+    Reg(u8),
+    Mem(i32),
+}
+
 /// VEX-encoded AVX2 instructions on `ymm` registers with `[rdi + disp32]` memory operands.
 struct Asm {
     code: Vec<u8>,
 }
 
 impl Asm {
-    /// Three-byte VEX prefix, map 0F, W0, L1 (256-bit).
-    fn vex(&mut self, reg: u8, vvvv: u8, rm: u8, pp: u8) {
+    /// VEX prefix for map 0F, W0, L1 (256-bit): the two-byte form when the r/m register needs no extension.
+    fn vex(&mut self, reg: u8, vvvv: u8, rm_ext: bool, pp: u8) {
         let r = ((!reg >> 3) & 1) << 7;
-        let b = ((!rm >> 3) & 1) << 5;
-        self.code.extend_from_slice(&[0xC4, r | 0x40 | b | 0x01, ((!vvvv & 15) << 3) | 0x04 | pp]);
+        let tail = ((!vvvv & 15) << 3) | 0x04 | pp;
+        if rm_ext {
+            self.code.extend_from_slice(&[0xC4, r | 0x40 | 0x01, tail]);
+        } else {
+            self.code.extend_from_slice(&[0xC5, r | tail]);
+        }
     }
 
-    /// `op ymm_d, ymm_s1, ymm_s2` (pp = 66).
-    fn rrr(&mut self, opcode: u8, d: u8, s1: u8, s2: u8) {
-        self.vex(d, s1, s2, 0b01);
-        self.code.extend_from_slice(&[opcode, 0xC0 | ((d & 7) << 3) | (s2 & 7)]);
+    /// ModRM (and displacement) for `reg` and `rm`.
+    fn modrm(&mut self, reg: u8, rm: Rm) {
+        match rm {
+            Rm::Reg(r) => self.code.push(0xC0 | ((reg & 7) << 3) | (r & 7)),
+            Rm::Mem(disp) => {
+                self.code.push(0x80 | ((reg & 7) << 3) | 7);
+                self.code.extend_from_slice(&disp.to_le_bytes());
+            }
+        }
+    }
+
+    fn ext(rm: Rm) -> bool {
+        matches!(rm, Rm::Reg(r) if r >= 8)
+    }
+
+    /// `op ymm_d, ymm_s1, s2` (pp = 66).
+    fn op(&mut self, opcode: u8, d: u8, s1: u8, s2: Rm) {
+        self.vex(d, s1, Self::ext(s2), 0b01);
+        self.code.push(opcode);
+        self.modrm(d, s2);
     }
 
     /// `vmovdqu` between `ymm_r` and `[rdi + disp]` (opcode 6F load, 7F store; pp = F3).
     fn mov(&mut self, opcode: u8, r: u8, disp: i32) {
-        self.vex(r, 0, 7, 0b10);
-        self.code.extend_from_slice(&[opcode, 0x80 | ((r & 7) << 3) | 7]);
-        self.code.extend_from_slice(&disp.to_le_bytes());
+        self.vex(r, 0, false, 0b10);
+        self.code.push(opcode);
+        self.modrm(r, Rm::Mem(disp));
     }
 
     fn load(&mut self, r: u8, disp: i32) {
@@ -63,20 +89,13 @@ impl Asm {
     fn store(&mut self, r: u8, disp: i32) {
         self.mov(0x7F, r, disp);
     }
-    fn and(&mut self, d: u8, a: u8, b: u8) {
-        self.rrr(0xDB, d, a, b);
-    }
-    /// `d = !a & b`.
-    fn andn(&mut self, d: u8, a: u8, b: u8) {
-        self.rrr(0xDF, d, a, b);
-    }
-    fn or(&mut self, d: u8, a: u8, b: u8) {
-        self.rrr(0xEB, d, a, b);
-    }
-    fn xor(&mut self, d: u8, a: u8, b: u8) {
-        self.rrr(0xEF, d, a, b);
-    }
 }
+
+const AND: u8 = 0xDB;
+/// `d = !s1 & s2`.
+const ANDN: u8 = 0xDF;
+const OR: u8 = 0xEB;
+const XOR: u8 = 0xEF;
 
 /// LRU cache of which register holds which `(signal, vector)`.
 struct Regs {
@@ -113,7 +132,7 @@ pub fn emit(net: &Netlist, slots: &Slots, vectors: usize) -> Option<Vec<u8>> {
     let disp = |slot: u32, v: usize| ((slot as usize * vectors + v) * 32) as i32;
     let mut asm = Asm { code: Vec::with_capacity(net.gates.len() * vectors * 24 + 16) };
     let mut regs = Regs { held: [None; CACHE_REGS], stamp: [0; CACHE_REGS], clock: 0 };
-    asm.rrr(0x76, ONES, ONES, ONES); // vpcmpeqd ymm15, ymm15, ymm15: all ones
+    asm.op(0x76, ONES, ONES, Rm::Reg(ONES)); // vpcmpeqd ymm15, ymm15, ymm15: all ones
     let ni = net.num_inputs;
     for (g, &Gate { op, a, b }) in net.gates.iter().enumerate() {
         let me = (ni + g) as u32;
@@ -121,54 +140,66 @@ pub fn emit(net: &Netlist, slots: &Slots, vectors: usize) -> Option<Vec<u8>> {
         for v in 0..vectors {
             let vk = v as u8;
             let mut pinned = [u8::MAX; 2];
-            let mut operand = |regs: &mut Regs, asm: &mut Asm, s: u32, i: usize| -> u8 {
+            // An operand in a register (loaded if not cached).
+            let mut reg = |regs: &mut Regs, asm: &mut Asm, s: u32| -> u8 {
                 let r = regs.find((s, vk)).unwrap_or_else(|| {
                     let r = regs.take((s, vk), &pinned);
                     asm.load(r, disp(slots.slot[s as usize], v));
                     r
                 });
-                pinned[i] = r;
+                pinned[usize::from(pinned[0] != u8::MAX)] = r;
                 r
             };
-            let uses_a = !op.is_constant() && (op.reads_a() || op == GateOp::A);
-            let uses_b = !op.is_constant() && (op.reads_b() || op == GateOp::B);
-            let ra = if uses_a { operand(&mut regs, &mut asm, a.0, 0) } else { u8::MAX };
-            let rb = if uses_b { operand(&mut regs, &mut asm, b.0, 1) } else { u8::MAX };
+            // An operand where a memory reference will do (a register if cached).
+            let rm =
+                |regs: &mut Regs, s: u32| regs.find((s, vk)).map_or(Rm::Mem(disp(slots.slot[s as usize], v)), Rm::Reg);
+            let (sa, sb) = (a.0, b.0);
             let out = match op.id() {
-                3 => ra,
-                5 => rb,
+                3 => reg(&mut regs, &mut asm, sa),
+                5 => reg(&mut regs, &mut asm, sb),
                 15 => ONES,
                 id => {
-                    let d = regs.take((me, vk), &pinned);
-                    match id {
-                        0 => asm.xor(d, d, d),
-                        1 => asm.and(d, ra, rb),
-                        2 => asm.andn(d, rb, ra),
-                        4 => asm.andn(d, ra, rb),
-                        6 => asm.xor(d, ra, rb),
-                        7 => asm.or(d, ra, rb),
-                        8 => {
-                            asm.or(d, ra, rb);
-                            asm.xor(d, d, ONES);
+                    // Operands first (they may load into registers), then the destination.
+                    let plan: (u8, u8, Rm, Option<(u8, Rm)>, bool) = match id {
+                        0 => (XOR, u8::MAX, Rm::Reg(0), None, false),
+                        1 | 6 | 7 | 8 | 9 | 14 => {
+                            let x = match id {
+                                1 | 14 => AND,
+                                6 | 9 => XOR,
+                                _ => OR,
+                            };
+                            // Keep whichever operand is cached in its register; the other may stay in memory.
+                            let (r, m) = if regs.find((sb, vk)).is_some() && regs.find((sa, vk)).is_none() {
+                                (sb, sa)
+                            } else {
+                                (sa, sb)
+                            };
+                            let r = reg(&mut regs, &mut asm, r);
+                            (x, r, rm(&mut regs, m), None, matches!(id, 8 | 9 | 14))
                         }
-                        9 => {
-                            asm.xor(d, ra, rb);
-                            asm.xor(d, d, ONES);
-                        }
-                        10 => asm.xor(d, rb, ONES),
-                        11 => {
-                            asm.xor(d, rb, ONES);
-                            asm.or(d, d, ra);
-                        }
-                        12 => asm.xor(d, ra, ONES),
-                        13 => {
-                            asm.xor(d, ra, ONES);
-                            asm.or(d, d, rb);
-                        }
-                        _ => {
-                            asm.and(d, ra, rb);
-                            asm.xor(d, d, ONES);
-                        }
+                        2 => (ANDN, reg(&mut regs, &mut asm, sb), rm(&mut regs, sa), None, false),
+                        4 => (ANDN, reg(&mut regs, &mut asm, sa), rm(&mut regs, sb), None, false),
+                        10 => (XOR, ONES, rm(&mut regs, sb), None, false),
+                        12 => (XOR, ONES, rm(&mut regs, sa), None, false),
+                        11 => (XOR, ONES, rm(&mut regs, sb), Some((OR, rm(&mut regs, sa))), false),
+                        _ => (XOR, ONES, rm(&mut regs, sa), Some((OR, rm(&mut regs, sb))), false), // 13
+                    };
+                    // The destination must differ from every register this gate reads after writing it; keeping it
+                    // off all of them is simplest.
+                    let as_reg = |x: Rm| if let Rm::Reg(r) = x { r } else { u8::MAX };
+                    let keep3 = [plan.1, as_reg(plan.2), plan.3.map_or(u8::MAX, |p| as_reg(p.1))];
+                    let d = regs.take((me, vk), &keep3);
+                    let (opc, s1, s2, then, negate) = plan;
+                    if id == 0 {
+                        asm.op(XOR, d, d, Rm::Reg(d));
+                    } else {
+                        asm.op(opc, d, s1, s2);
+                    }
+                    if let Some((opc2, s3)) = then {
+                        asm.op(opc2, d, d, s3);
+                    }
+                    if negate {
+                        asm.op(XOR, d, d, Rm::Reg(ONES));
                     }
                     d
                 }
@@ -188,15 +219,18 @@ mod tests {
     fn encodings_match_the_manual() {
         let mut a = Asm { code: Vec::new() };
         a.load(0, 0x20); // vmovdqu ymm0, [rdi+0x20]
-        assert_eq!(a.code, [0xC4, 0xE1, 0x7E, 0x6F, 0x87, 0x20, 0, 0, 0]);
+        assert_eq!(a.code, [0xC5, 0xFE, 0x6F, 0x87, 0x20, 0, 0, 0]);
         a.code.clear();
         a.store(9, -32); // vmovdqu [rdi-0x20], ymm9
-        assert_eq!(a.code, [0xC4, 0x61, 0x7E, 0x7F, 0x8F, 0xE0, 0xFF, 0xFF, 0xFF]);
+        assert_eq!(a.code, [0xC5, 0x7E, 0x7F, 0x8F, 0xE0, 0xFF, 0xFF, 0xFF]);
         a.code.clear();
-        a.and(1, 2, 3); // vpand ymm1, ymm2, ymm3
-        assert_eq!(a.code, [0xC4, 0xE1, 0x6D, 0xDB, 0xCB]);
+        a.op(AND, 1, 2, Rm::Reg(3)); // vpand ymm1, ymm2, ymm3
+        assert_eq!(a.code, [0xC5, 0xED, 0xDB, 0xCB]);
         a.code.clear();
-        a.xor(15, 15, 12); // vpxor ymm15, ymm15, ymm12
+        a.op(XOR, 15, 15, Rm::Reg(12)); // vpxor ymm15, ymm15, ymm12
         assert_eq!(a.code, [0xC4, 0x41, 0x05, 0xEF, 0xFC]);
+        a.code.clear();
+        a.op(ANDN, 3, 9, Rm::Mem(0x100)); // vpandn ymm3, ymm9, [rdi+0x100]
+        assert_eq!(a.code, [0xC5, 0xB5, 0xDF, 0x9F, 0x00, 0x01, 0x00, 0x00]);
     }
 }

@@ -46,6 +46,19 @@ impl Engine for JitEngine {
     fn scratch_words(&self) -> usize {
         (self.kernel.slots * self.kernel.words).max(self.num_inputs * self.kernel.words)
     }
+    fn report(&self) -> Vec<(&'static str, String)> {
+        let s = &self.kernel.stats;
+        let ms = |d: std::time::Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
+        vec![
+            ("codegen", format!("{:?}", s.codegen_used.unwrap_or(lgn_compiler::backend::jit::Codegen::Auto))),
+            ("code bytes", s.code_bytes.to_string()),
+            ("functions", s.functions.to_string()),
+            ("scratch bytes", (self.kernel.slots * self.kernel.words * 8).to_string()),
+            ("schedule", ms(s.schedule)),
+            ("codegen time", ms(s.codegen)),
+            ("link", ms(s.link)),
+        ]
+    }
     fn run(&self, scratch: &mut [u64], out: &mut [u64]) {
         self.kernel.run(scratch);
         let w = self.kernel.words;

@@ -29,4 +29,8 @@ pub trait Engine: Send + Sync {
     /// Evaluates one block: input planes at the start of `scratch`, count planes into `out`
     /// (`classes * planes * words` words).
     fn run(&self, scratch: &mut [u64], out: &mut [u64]);
+    /// Facts about the compiled code for reports (e.g. code bytes, compile phases), as name/value pairs.
+    fn report(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
