@@ -24,12 +24,21 @@ fn engines(c: &mut Criterion) {
     let mut g = c.benchmark_group("mnist_6x8000");
     g.throughput(Throughput::Elements(BATCH as u64));
     g.sample_size(10);
-    let clf = Classifier::new(&model, interp::build(&net, interp::DEFAULT_WORDS)).unwrap();
-    for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        g.bench_function(format!("interp/{threads}t"), |b| {
-            b.iter(|| pool.install(|| clf.predict(Inputs::U8(&x)).unwrap()))
-        });
+    let mut engines: Vec<(&str, Box<dyn Engine>)> = vec![("interp", interp::build(&net, interp::DEFAULT_WORDS))];
+    let cranelift = JitOptions { codegen: Codegen::Cranelift, ..JitOptions::default() };
+    engines.push(("jit-cranelift", Box::new(JitEngine::new(&net, &cranelift).unwrap())));
+    if lgn_compiler::backend::x86::available() {
+        let avx2 = JitOptions { codegen: Codegen::Avx2, ..JitOptions::default() };
+        engines.push(("jit-avx2", Box::new(JitEngine::new(&net, &avx2).unwrap())));
+    }
+    for (name, engine) in engines {
+        let clf = Classifier::new(&model, engine).unwrap();
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            g.bench_function(format!("{name}/{threads}t"), |b| {
+                b.iter(|| pool.install(|| clf.predict(Inputs::U8(&x)).unwrap()))
+            });
+        }
     }
     g.finish();
 }
