@@ -20,6 +20,10 @@ pub enum Command {
     Init(InitArgs),
     /// Show a model's layers, gate counts, gate-type histogram and depth.
     Inspect(InspectArgs),
+    /// Optimise a model's logic (fewer gates, same function) and write it as a new model file.
+    Opt(OptArgs),
+    /// List the optimisation passes.
+    Passes,
     /// Measure a model's accuracy on a data set.
     Eval(EvalArgs),
     /// Measure throughput (images/second) of an engine on a model.
@@ -46,6 +50,9 @@ pub struct RunOpts {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Logic optimisation level before compiling (0: none, 1: constants/inverters/dead gates, 2: + hashing).
+    #[arg(short = 'O', long = "opt-level", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub opt_level: u8,
     /// JIT: code generator.
     #[arg(long, value_enum, default_value_t = CodegenKind::Auto)]
     pub codegen: CodegenKind,
@@ -123,6 +130,29 @@ pub struct InspectArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also optimise (-O2) and show gates per layer before and after.
+    #[arg(long)]
+    pub opt: bool,
+}
+
+/// `lgn opt`.
+#[derive(Args, Debug)]
+pub struct OptArgs {
+    /// Model file (.lgn).
+    pub model: PathBuf,
+    /// Output model file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Optimisation level.
+    #[arg(short = 'O', long = "opt-level", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub opt_level: u8,
+    /// Run these passes (comma-separated, see `lgn passes`) instead of a level's pipeline.
+    #[arg(long, value_delimiter = ',')]
+    pub passes: Option<Vec<String>>,
+    /// Check that the optimised logic equals the original (exhaustive up to 20 inputs, else 65,536 random
+    /// input patterns).
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// `lgn eval`.

@@ -79,8 +79,30 @@ fn bad_files_and_arguments() {
 }
 
 #[test]
+fn opt_keeps_accuracy_and_shrinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m.lgn");
+    let o = dir.path().join("o.lgn");
+    ok(&["init", "--layers", "3", "--width", "1000", "--seed", "5", "-o", s(&m)]);
+    ok(&["opt", s(&m), "-o", s(&o), "--verify"]);
+    let before: serde_json::Value = serde_json::from_str(&ok(&["inspect", s(&m), "--json", "--opt"])).unwrap();
+    let after: serde_json::Value = serde_json::from_str(&ok(&["inspect", s(&o), "--json"])).unwrap();
+    assert!(after["netlist"]["gates"].as_u64() < before["netlist"]["gates"].as_u64());
+    assert_eq!(after["netlist"]["gates"], before["optimized"]["gates"]);
+    let eval = |p: &Path, engine: &str, level: &str| -> serde_json::Value {
+        serde_json::from_str(&ok(&["eval", s(p), "--json", "--engine", engine, "-O", level])).unwrap()
+    };
+    let reference = eval(&m, "interp", "0");
+    for (p, engine, level) in [(&m, "jit", "2"), (&o, "jit", "0"), (&o, "interp", "1"), (&m, "jit", "1")] {
+        assert_eq!(eval(p, engine, level)["confusion"], reference["confusion"], "{engine} -O{level}");
+    }
+    assert!(fails(&["opt", s(&m), "-o", s(&o), "--passes", "nonsense"]).contains("unknown pass"));
+    assert!(ok(&["passes"]).contains("strash"));
+}
+
+#[test]
 fn every_command_has_help() {
-    for cmd in ["init", "inspect", "eval", "bench", "demo"] {
+    for cmd in ["init", "inspect", "opt", "passes", "eval", "bench", "demo"] {
         let out = ok(&[cmd, "--help"]);
         assert!(out.contains("Usage"), "{cmd}: {out}");
     }

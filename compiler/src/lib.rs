@@ -6,12 +6,16 @@
 #![deny(missing_docs)]
 
 pub mod backend;
+pub mod check;
 pub mod error;
 pub mod gate;
 pub mod io;
 pub mod ir;
 pub mod lower;
 pub mod model;
+pub mod passes;
+#[doc(hidden)]
+pub mod testing;
 
 pub use error::{Error, Result};
 pub use gate::GateOp;

@@ -30,9 +30,30 @@ pub fn lower(model: &Model) -> Netlist {
                 prev = cur;
                 net.spans.push(Span { name: format!("dense {i}"), start, end: net.gates.len() });
             }
+            Layer::Netlist(nl) => {
+                let mut sig = prev.clone();
+                for (&op, w) in nl.gates.iter().zip(&nl.wires) {
+                    let s = net.push(op, sig[w[0] as usize], sig[w[1] as usize]);
+                    sig.push(s);
+                }
+                net.outputs = nl.outputs.iter().map(|c| c.iter().map(|&s| sig[s as usize]).collect()).collect();
+                net.spans.push(Span { name: "netlist".into(), start, end: net.gates.len() });
+            }
             Layer::GroupSum => {
                 let group = prev.len() / model.classes;
-                net.outputs = prev.chunks(group).map(|bits| popcount(&mut net, bits)).collect();
+                let known = constants(&net);
+                let mut one = None;
+                net.outputs = prev
+                    .chunks(group)
+                    .map(|bits| {
+                        // Constant bits are counted at compile time: zeros dropped, ones summed into a constant
+                        // that enters the adder tree as constant-one bits in the columns of its binary digits.
+                        let ones = bits.iter().filter(|s| known[s.index()] == Some(true)).count();
+                        let vars: Vec<Signal> = bits.iter().copied().filter(|s| known[s.index()].is_none()).collect();
+                        let one = *one.get_or_insert_with(|| net.push(GateOp::ONE, Signal(0), Signal(0)));
+                        popcount_plus(&mut net, &vars, ones, one, bit_length(bits.len()))
+                    })
+                    .collect();
                 net.spans.push(Span { name: "group_sum".into(), start, end: net.gates.len() });
             }
         }
@@ -40,17 +61,71 @@ pub fn lower(model: &Model) -> Netlist {
     net
 }
 
+/// Turns an optimised netlist back into a model: `model`'s encoder followed by one `netlist` layer.
+pub fn raise(model: &Model, net: &Netlist) -> Model {
+    let nl = crate::model::NetlistLayer {
+        inputs: net.num_inputs,
+        gates: net.gates.iter().map(|g| g.op).collect(),
+        wires: net.gates.iter().map(|g| [g.a.0, g.b.0]).collect(),
+        outputs: net.outputs.iter().map(|c| c.iter().map(|s| s.0).collect()).collect(),
+    };
+    Model {
+        input_shape: model.input_shape.clone(),
+        layers: vec![Layer::Threshold(model.encoder().clone()), Layer::Netlist(nl)],
+        classes: model.classes,
+        tau: model.tau,
+    }
+}
+
 /// Number of bits needed to write `n`.
 pub fn bit_length(n: usize) -> usize {
     (usize::BITS - n.leading_zeros()) as usize
 }
 
+/// The signals whose value is the same for every input, found by three-valued simulation (a gate is constant
+/// if its op is, or if the inputs that are known fix its output).
+pub fn constants(net: &Netlist) -> Vec<Option<bool>> {
+    let mut known: Vec<Option<bool>> = vec![None; net.num_signals()];
+    for (g, gate) in net.gates.iter().enumerate() {
+        let (ka, kb) = (known[gate.a.index()], known[gate.b.index()]);
+        let values = |k: Option<bool>| match k {
+            Some(v) => vec![v],
+            None => vec![false, true],
+        };
+        let mut outs = values(ka).into_iter().flat_map(|a| {
+            let vb = values(kb);
+            vb.into_iter().map(move |b| (a, b))
+        });
+        let (a0, b0) = outs.next().unwrap();
+        let first = if gate.a == gate.b { gate.op.eval(a0, a0) } else { gate.op.eval(a0, b0) };
+        let same = if gate.a == gate.b {
+            values(ka).into_iter().all(|a| gate.op.eval(a, a) == first)
+        } else {
+            outs.all(|(a, b)| gate.op.eval(a, b) == first)
+        };
+        known[net.num_inputs + g] = same.then_some(first);
+    }
+    known
+}
+
 /// Appends an adder tree that counts the ones among `bits`; returns the count's bits, LSB first
 /// (`bit_length(bits.len())` of them).
 pub fn popcount(net: &mut Netlist, bits: &[Signal]) -> Vec<Signal> {
-    let width = bit_length(bits.len());
+    let one = net.push(GateOp::ONE, Signal(0), Signal(0));
+    popcount_plus(net, bits, 0, one, bit_length(bits.len()))
+}
+
+/// Appends an adder tree computing `ones + (number of ones among bits)` in `width` bits, LSB first; `one` is a
+/// constant-one signal used for the digits of `ones`. The sum must fit in `width` bits.
+pub fn popcount_plus(net: &mut Netlist, bits: &[Signal], ones: usize, one: Signal, width: usize) -> Vec<Signal> {
+    debug_assert!(bits.len() + ones < 1 << width);
     let mut columns: Vec<VecDeque<Signal>> = vec![VecDeque::new(); width + 1];
     columns[0].extend(bits.iter().copied());
+    for (w, col) in columns.iter_mut().enumerate().take(width) {
+        if (ones >> w) & 1 == 1 {
+            col.push_back(one);
+        }
+    }
     let mut out = Vec::with_capacity(width);
     for w in 0..width {
         while columns[w].len() >= 3 {
@@ -76,7 +151,7 @@ pub fn popcount(net: &mut Netlist, bits: &[Signal]) -> Vec<Signal> {
             None => net.push(GateOp::ZERO, Signal(0), Signal(0)),
         });
     }
-    debug_assert!(columns[width].is_empty(), "a count over n bits fits in bit_length(n) bits");
+    debug_assert!(columns[width].is_empty(), "the sum fits in `width` bits");
     out
 }
 

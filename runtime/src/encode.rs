@@ -1,5 +1,7 @@
 //! Input encoding and bit packing: raw samples → threshold bits → bit-sliced planes.
 //!
+//! Encoded bit `j * features + f` of a sample is feature `f` compared with its threshold `j` (threshold-major,
+//! as difflogic concatenates thresholded copies of the input).
 //! A block of `64 * words` samples is packed into `bits * words` u64 words: input bit `i` of sample `64w + j`
 //! is bit `j` of word `i * words + w`. Each sample's bits are first made as a row (16 comparisons per SSE2
 //! instruction for `u8` inputs), then 64 rows at a time are turned into planes by a 64×64 bit transpose.
@@ -33,39 +35,47 @@ impl Inputs<'_> {
 }
 
 /// The threshold encoder of a model, prepared for fast packing.
+///
+/// Bits are threshold-major (bit `j * features + f` compares feature `f` with its threshold `j`), so each
+/// threshold is one pass of 64-byte compares over the sample's bytes.
 #[derive(Clone, Debug)]
 pub struct Encoder {
     features: usize,
     k: usize,
     bits: usize,
+    /// Row words per sample.
     chunks: usize,
+    /// 64-byte chunks per threshold pass.
+    fchunks: usize,
     comparison: Comparison,
-    /// Threshold per output bit (padded to `chunks * 64` with +inf).
+    /// Threshold per output bit, threshold-major.
     thresholds: Vec<f32>,
-    /// For u8 inputs: per output bit, `thr ^ 0x80` such that `x > thr` (unsigned) is the bit; padding never fires.
+    /// For u8 inputs, per threshold `j`: `fchunks * 64` values `thr ^ 0x80` such that `x > thr` (unsigned) is
+    /// the bit; padding never fires.
     biased: Vec<i8>,
-    /// For u8 inputs: per chunk, the bits that are 1 for every byte value (threshold below 0).
+    /// For u8 inputs, per threshold and chunk: the bits that are 1 for every byte value (threshold below 0).
     always: Vec<u64>,
 }
 
 impl Encoder {
     /// Prepares the encoder of a (validated) model.
     pub fn new(t: &Threshold) -> Encoder {
+        let (features, k) = (t.features, t.per_feature);
         let bits = t.outputs();
-        let chunks = bits.div_ceil(64);
-        let mut thresholds = vec![f32::INFINITY; chunks * 64];
-        let mut biased = vec![(255u8 ^ 0x80) as i8; chunks * 64];
-        let mut always = vec![0u64; chunks];
-        for f in 0..t.features {
-            for j in 0..t.per_feature {
-                let i = f * t.per_feature + j;
+        let fchunks = features.div_ceil(64);
+        let mut thresholds = vec![0.0; bits];
+        let mut biased = vec![(255u8 ^ 0x80) as i8; k * fchunks * 64];
+        let mut always = vec![0u64; k * fchunks];
+        for j in 0..k {
+            for f in 0..features {
                 let v = t.threshold(f, j);
-                thresholds[i] = v;
+                thresholds[j * features + f] = v;
                 // Integer x: x > v ⇔ x > floor(v);  x >= v ⇔ x > ceil(v) - 1.
                 let thr = match t.comparison {
                     Comparison::Gt => v.floor() as f64,
                     Comparison::Ge => v.ceil() as f64 - 1.0,
                 };
+                let i = j * fchunks * 64 + f;
                 if thr < 0.0 {
                     always[i / 64] |= 1 << (i % 64);
                 } else {
@@ -74,10 +84,11 @@ impl Encoder {
             }
         }
         Encoder {
-            features: t.features,
-            k: t.per_feature,
+            features,
+            k,
             bits,
-            chunks,
+            chunks: bits.div_ceil(64),
+            fchunks,
             comparison: t.comparison,
             thresholds,
             biased,
@@ -95,41 +106,36 @@ impl Encoder {
         self.bits
     }
 
-    /// Computes the encoded bits of one u8 sample into `row` (`chunks` words); `tmp` is scratch of
-    /// `chunks * 64` bytes.
-    fn row_u8(&self, x: &[u8], tmp: &mut [u8], row: &mut [u64]) {
-        if self.k == 1 {
-            // Whole chunks straight from the sample; only the ragged last chunk goes through `tmp`.
-            let full = self.features / 64;
-            for (c, word) in row[..full].iter_mut().enumerate() {
-                *word = gt_mask64(&x[c * 64..c * 64 + 64], &self.biased[c * 64..c * 64 + 64]) | self.always[c];
-            }
-            if full < self.chunks {
-                let rest = &x[full * 64..];
-                tmp[..rest.len()].copy_from_slice(rest);
-                let c = full;
-                row[c] =
-                    gt_mask64(&tmp[c * 64 - full * 64..][..64], &self.biased[c * 64..c * 64 + 64]) | self.always[c];
-            }
-            return;
-        } else {
-            for (f, &v) in x.iter().enumerate() {
-                tmp[f * self.k..(f + 1) * self.k].fill(v);
-            }
+    /// Computes the encoded bits of one u8 sample into `row` (`chunks` words); `tail` is 64 bytes of scratch.
+    fn row_u8(&self, x: &[u8], tail: &mut [u8; 64], row: &mut [u64]) {
+        let f = self.features;
+        let full = f / 64;
+        if full < self.fchunks {
+            tail[..f - full * 64].copy_from_slice(&x[full * 64..]);
         }
-        for (c, word) in row.iter_mut().enumerate() {
-            let xs = &tmp[c * 64..c * 64 + 64];
-            let ts = &self.biased[c * 64..c * 64 + 64];
-            *word = gt_mask64(xs, ts) | self.always[c];
+        row.fill(0);
+        for j in 0..self.k {
+            for c in 0..self.fchunks {
+                let xs: &[u8] = if c < full { &x[c * 64..c * 64 + 64] } else { &tail[..] };
+                let at = (j * self.fchunks + c) * 64;
+                let m = gt_mask64(xs, &self.biased[at..at + 64]) | self.always[at / 64];
+                // Insert the chunk's bits at bit offset j * features + 64c of the row.
+                let off = j * f + c * 64;
+                let (w, sh) = (off / 64, off % 64);
+                row[w] |= m << sh;
+                if sh > 0 && w + 1 < row.len() {
+                    row[w + 1] |= m >> (64 - sh);
+                }
+            }
         }
     }
 
     /// Computes the encoded bits of one f32 sample into `row`.
     fn row_f32(&self, x: &[f32], row: &mut [u64]) {
         row.fill(0);
-        for (f, &v) in x.iter().enumerate() {
-            for j in 0..self.k {
-                let i = f * self.k + j;
+        for j in 0..self.k {
+            for (f, &v) in x.iter().enumerate() {
+                let i = j * self.features + f;
                 row[i / 64] |= (self.comparison.test(v, self.thresholds[i]) as u64) << (i % 64);
             }
         }
@@ -140,7 +146,6 @@ impl Encoder {
     pub fn pack(&self, inputs: Inputs<'_>, words: usize, planes: &mut [u64], buf: &mut PackBuffer) {
         let n = inputs.len() / self.features;
         debug_assert!(n <= 64 * words && planes.len() >= self.bits * words);
-        buf.tmp.resize(self.chunks * 64, 0);
         buf.rows.resize(64 * self.chunks, 0);
         for w in 0..words {
             let first = w * 64;
@@ -153,7 +158,7 @@ impl Encoder {
                 }
                 let s = first + r;
                 match inputs {
-                    Inputs::U8(x) => self.row_u8(&x[s * self.features..(s + 1) * self.features], &mut buf.tmp, row),
+                    Inputs::U8(x) => self.row_u8(&x[s * self.features..(s + 1) * self.features], &mut buf.tail, row),
                     Inputs::F32(x) => self.row_f32(&x[s * self.features..(s + 1) * self.features], row),
                 }
             }
@@ -173,10 +178,16 @@ impl Encoder {
 }
 
 /// Reusable scratch for [`Encoder::pack`].
-#[derive(Default, Debug)]
+#[derive(Debug)]
 pub struct PackBuffer {
-    tmp: Vec<u8>,
+    tail: [u8; 64],
     rows: Vec<u64>,
+}
+
+impl Default for PackBuffer {
+    fn default() -> Self {
+        PackBuffer { tail: [0; 64], rows: Vec::new() }
+    }
 }
 
 /// Bit `i` = `xs[i] > thr[i]` (unsigned), where `biased[i] = thr[i] ^ 0x80`.
@@ -240,7 +251,7 @@ mod tests {
             for s in 0..64 * words {
                 for f in 0..features {
                     for j in 0..k {
-                        let i = f * k + j;
+                        let i = j * features + f;
                         let got = (p8[i * words + s / 64] >> (s % 64)) & 1 == 1;
                         let expect = s < n && naive_bit(&t, xf[s * features + f], f, j);
                         assert_eq!(got, expect, "sample {s} bit {i}");

@@ -11,8 +11,8 @@ pub fn scores(model: &Model, x: &[f32]) -> Vec<u32> {
     for layer in &model.layers {
         match layer {
             Layer::Threshold(t) => {
-                bits = (0..t.features)
-                    .flat_map(|f| (0..t.per_feature).map(move |j| (f, j)))
+                bits = (0..t.per_feature)
+                    .flat_map(|j| (0..t.features).map(move |f| (f, j)))
                     .map(|(f, j)| t.comparison.test(x[f], t.threshold(f, j)))
                     .collect();
             }
@@ -22,6 +22,17 @@ pub fn scores(model: &Model, x: &[f32]) -> Vec<u32> {
                     .iter()
                     .zip(&d.wires)
                     .map(|(g, w)| g.eval(bits[w[0] as usize], bits[w[1] as usize]))
+                    .collect();
+            }
+            Layer::Netlist(nl) => {
+                for (g, w) in nl.gates.iter().zip(&nl.wires) {
+                    let v = g.eval(bits[w[0] as usize], bits[w[1] as usize]);
+                    bits.push(v);
+                }
+                return nl
+                    .outputs
+                    .iter()
+                    .map(|c| c.iter().enumerate().map(|(p, &s)| (bits[s as usize] as u32) << p).sum())
                     .collect();
             }
             Layer::GroupSum => {

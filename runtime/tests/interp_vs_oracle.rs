@@ -72,3 +72,30 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
+
+    /// Optimise, store as a `netlist` layer, load: the oracle of the stored model, the oracle of the original
+    /// and the interpreter all agree.
+    #[test]
+    fn optimized_model_round_trips(seed in any::<u64>(), n in 1usize..200) {
+        let model = random_model(seed);
+        let (net, _) = lgn_compiler::passes::optimize(&lgn_compiler::lower(&model), lgn_compiler::passes::OptLevel::O2);
+        let raised = lgn_compiler::lower::raise(&model, &net);
+        let bytes = lgn_compiler::model::to_bytes(&raised).unwrap();
+        let loaded = lgn_compiler::model::from_bytes(&bytes, std::path::Path::new("opt.lgn")).unwrap();
+        prop_assert_eq!(&loaded, &raised);
+        let clf = Classifier::new(&loaded, interp::build(&lgn_compiler::lower(&loaded), 2)).unwrap();
+        let f = model.features();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let xs: Vec<u8> = (0..n * f).map(|_| rng.random()).collect();
+        let scores = clf.scores(Inputs::U8(&xs)).unwrap();
+        for s in 0..n {
+            let x: Vec<f32> = xs[s * f..(s + 1) * f].iter().map(|&b| b as f32).collect();
+            let expect = oracle::scores(&model, &x);
+            prop_assert_eq!(&oracle::scores(&loaded, &x), &expect);
+            prop_assert_eq!(&scores[s * model.classes..(s + 1) * model.classes], &expect[..]);
+        }
+    }
+}

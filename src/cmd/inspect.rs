@@ -1,18 +1,28 @@
 //! `lgn inspect`: what is in a model file.
 
 use anyhow::Result;
-use lgn_compiler::{GateOp, Layer};
+use lgn_compiler::passes::{OptLevel, optimize};
+use lgn_compiler::{GateOp, Layer, Netlist};
 use serde_json::json;
 
 use crate::cli::InspectArgs;
 
+/// Gates per span, in order.
+fn span_sizes(net: &Netlist) -> Vec<(String, usize)> {
+    net.spans.iter().map(|s| (s.name.clone(), s.end - s.start)).collect()
+}
+
 pub fn run(a: InspectArgs) -> Result<()> {
     let model = super::load_model(&a.model)?;
     let net = lgn_compiler::lower(&model);
-    let hist = net.op_histogram();
     let mut model_hist = [0usize; 16];
-    for d in model.dense_layers() {
-        for g in &d.gates {
+    for l in &model.layers {
+        let gates = match l {
+            Layer::Dense(d) => &d.gates,
+            Layer::Netlist(n) => &n.gates,
+            _ => continue,
+        };
+        for g in gates {
             model_hist[g.id() as usize] += 1;
         }
     }
@@ -26,11 +36,18 @@ pub fn run(a: InspectArgs) -> Result<()> {
             }
             Layer::Dense(d) => json!({"kind": "dense", "inputs": d.inputs, "outputs": d.outputs()}),
             Layer::GroupSum => json!({"kind": "group_sum", "classes": model.classes, "tau": model.tau}),
+            Layer::Netlist(n) => {
+                json!({"kind": "netlist", "inputs": n.inputs, "gates": n.gates.len(), "classes": n.outputs.len()})
+            }
         })
         .collect();
-    let logic_depth = model.dense_layers().count();
+    let logic_depth = model.layers.iter().filter(|l| matches!(l, Layer::Dense(_))).count();
+    let opt = a.opt.then(|| {
+        let (o, report) = optimize(&net, OptLevel::O2);
+        (o, report)
+    });
     if a.json {
-        let out = json!({
+        let mut out = json!({
             "file": a.model.display().to_string(),
             "input_shape": model.input_shape,
             "classes": model.classes,
@@ -40,8 +57,12 @@ pub fn run(a: InspectArgs) -> Result<()> {
             "logic_depth": logic_depth,
             "gate_histogram": GateOp::all().map(|g| (g.name().to_string(), json!(model_hist[g.id() as usize]))).collect::<serde_json::Map<_, _>>(),
             "netlist": {"inputs": net.num_inputs, "gates": net.gates.len(), "depth": net.depth(), "count_bits": net.planes(),
-                        "gate_histogram": hist.to_vec()},
+                        "gate_histogram": net.op_histogram().to_vec(), "spans": span_sizes(&net)},
         });
+        if let Some((o, report)) = &opt {
+            out["optimized"] = json!({"gates": o.gates.len(), "depth": o.depth(), "spans": span_sizes(o),
+                "seconds": report.time().as_secs_f64(), "gate_histogram": o.op_histogram().to_vec()});
+        }
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
@@ -52,10 +73,11 @@ pub fn run(a: InspectArgs) -> Result<()> {
             Layer::Threshold(t) => (t.features, t.outputs()),
             Layer::Dense(d) => (d.inputs, d.outputs()),
             Layer::GroupSum => (model.output_bits(), model.classes),
+            Layer::Netlist(n) => (n.inputs, n.outputs.len()),
         };
         println!("{i:>5}  {:<10} {inputs:>10} {outputs:>10}", l.kind());
     }
-    println!("logic gates: {} in {} layers", model.gate_count(), logic_depth);
+    println!("logic gates: {} in {} dense layers", model.gate_count(), logic_depth);
     println!(
         "netlist: {} inputs, {} gates (GroupSum adder trees included), depth {}, {} count bits per class",
         net.num_inputs,
@@ -68,6 +90,15 @@ pub fn run(a: InspectArgs) -> Result<()> {
         let n = model_hist[g.id() as usize];
         let pct = 100.0 * n as f64 / model.gate_count().max(1) as f64;
         println!("  {:>2} {:<12} {n:>10} {pct:5.1}%", g.id(), g.name());
+    }
+    if let Some((o, report)) = opt {
+        println!("optimized (-O2) in {:.1} ms:", report.time().as_secs_f64() * 1e3);
+        println!("  {:<12} {:>10} {:>10}", "span", "before", "after");
+        for ((name, before), (_, after)) in span_sizes(&net).iter().zip(span_sizes(&o)) {
+            println!("  {name:<12} {before:>10} {after:>10}");
+        }
+        println!("  {:<12} {:>10} {:>10}", "total", net.gates.len(), o.gates.len());
+        println!("  {:<12} {:>10} {:>10}", "depth", net.depth(), o.depth());
     }
     Ok(())
 }

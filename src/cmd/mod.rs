@@ -5,6 +5,7 @@ mod demo;
 mod eval;
 mod init;
 mod inspect;
+mod opt;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -24,6 +25,13 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init(a) => init::run(a),
         Command::Inspect(a) => inspect::run(a),
+        Command::Opt(a) => opt::run(a),
+        Command::Passes => {
+            for p in lgn_compiler::passes::PASSES {
+                println!("{:<12} {}", p.name, p.help);
+            }
+            Ok(())
+        }
         Command::Eval(a) => eval::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Demo(a) => demo::run(a),
@@ -38,13 +46,23 @@ pub fn load_model(path: &Path) -> Result<Model> {
 /// Lowers and compiles a model for the chosen engine; returns it with the compile time.
 pub fn compile(model: &Model, opts: &RunOpts) -> Result<(Classifier, Duration)> {
     let t = Instant::now();
-    let net = lgn_compiler::lower(model);
+    let (net, _) = lgn_compiler::passes::optimize(&lgn_compiler::lower(model), opt_level(opts.opt_level));
     let e: Box<dyn lgn_runtime::Engine> = match opts.engine {
         EngineKind::Interp => interp::build(&net, interp::DEFAULT_WORDS),
         EngineKind::Jit => Box::new(JitEngine::new(&net, &jit_options(opts))?),
     };
     let elapsed = t.elapsed();
     Ok((Classifier::new(model, e)?, elapsed))
+}
+
+/// The optimisation level of a `-O` number.
+pub fn opt_level(n: u8) -> lgn_compiler::passes::OptLevel {
+    use lgn_compiler::passes::OptLevel;
+    match n {
+        0 => OptLevel::O0,
+        1 => OptLevel::O1,
+        _ => OptLevel::O2,
+    }
 }
 
 /// The JIT options chosen on the command line.

@@ -19,8 +19,9 @@ use crate::gate::GateOp;
 pub const FORMAT_NAME: &str = "lgn";
 /// The safetensors metadata key that holds the JSON header.
 pub const METADATA_KEY: &str = "lgn";
-/// The newest format version this build reads and the one it writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest format version this build reads. Files are written with the oldest version that can hold them
+/// (1 unless a `netlist` layer needs 2).
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -38,6 +39,7 @@ enum LayerHeader {
     Threshold { features: usize, thresholds_per_feature: usize, shared: bool, comparison: Comparison },
     Dense { inputs: usize, outputs: usize },
     GroupSum {},
+    Netlist { inputs: usize, gates: usize, classes: usize, count_bits: usize },
 }
 
 fn tensor_name(layer: usize, what: &str) -> String {
@@ -72,11 +74,21 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
                 LayerHeader::Dense { inputs: d.inputs, outputs: n }
             }
             Layer::GroupSum => LayerHeader::GroupSum {},
+            Layer::Netlist(nl) => {
+                let n = nl.gates.len();
+                tensors.push((tensor_name(i, "gates"), Dtype::U8, vec![n], nl.gates.iter().map(|g| g.id()).collect()));
+                let wires = nl.wires.iter().flat_map(|w| w.iter().flat_map(|x| x.to_le_bytes())).collect();
+                tensors.push((tensor_name(i, "wires"), Dtype::U32, vec![n, 2], wires));
+                let (classes, bits) = (nl.outputs.len(), nl.outputs[0].len());
+                let outs = nl.outputs.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
+                tensors.push((tensor_name(i, "outputs"), Dtype::U32, vec![classes, bits], outs));
+                LayerHeader::Netlist { inputs: nl.inputs, gates: n, classes, count_bits: bits }
+            }
         })
         .collect();
     let header = Header {
         format: FORMAT_NAME.into(),
-        version: FORMAT_VERSION,
+        version: if model.layers.iter().any(|l| matches!(l, Layer::Netlist(_))) { 2 } else { 1 },
         input_shape: model.input_shape.clone(),
         classes: model.classes,
         tau: model.tau,
@@ -175,12 +187,44 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model> {
                 Layer::Dense(Dense { inputs, gates, wires })
             }
             LayerHeader::GroupSum {} => Layer::GroupSum,
+            LayerHeader::Netlist { inputs, gates: n, classes, count_bits } => {
+                if n > limits.max_gates || classes > limits.max_classes || count_bits > 32 {
+                    return Err(fmt_err(format!("layer {i}: netlist sizes exceed the limits")));
+                }
+                let gates = read_gates(tensor(i, "gates", Dtype::U8, &[n])?, i, &fmt_err)?;
+                let wires = read_wires(tensor(i, "wires", Dtype::U32, &[n, 2])?);
+                let data = tensor(i, "outputs", Dtype::U32, &[classes, count_bits])?;
+                let flat: Vec<u32> = data.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+                let outputs = if count_bits == 0 {
+                    vec![Vec::new(); classes]
+                } else {
+                    flat.chunks(count_bits).map(<[u32]>::to_vec).collect()
+                };
+                Layer::Netlist(super::NetlistLayer { inputs, gates, wires, outputs })
+            }
         };
         layers.push(layer);
     }
     let model = Model { input_shape: header.input_shape, layers, classes: header.classes, tau: header.tau };
     model.validate_with(&limits).map_err(|e| e.in_file(path))?;
     Ok(model)
+}
+
+/// Gate ids from a U8 tensor, each checked to be a valid id.
+fn read_gates(ids: &[u8], layer: usize, fmt_err: &dyn Fn(String) -> Error) -> Result<Vec<GateOp>> {
+    ids.iter()
+        .enumerate()
+        .map(|(g, &id)| {
+            GateOp::from_id(id).ok_or_else(|| fmt_err(format!("layer {layer}: gate {g} has id {id} (must be 0..=15)")))
+        })
+        .collect()
+}
+
+/// Wire pairs from a U32 `[n, 2]` tensor.
+fn read_wires(data: &[u8]) -> Vec<[u32; 2]> {
+    data.chunks_exact(8)
+        .map(|c| [u32::from_le_bytes(c[0..4].try_into().unwrap()), u32::from_le_bytes(c[4..8].try_into().unwrap())])
+        .collect()
 }
 
 /// Reads and validates a `.lgn` file.

@@ -38,7 +38,8 @@ impl Comparison {
 
 /// The input encoder: each feature is compared with `per_feature` thresholds.
 ///
-/// Output bit `f * per_feature + j` is `compare(x[f], threshold(f, j))`.
+/// Output bit `j * features + f` is `compare(x[f], threshold(f, j))` (threshold-major: the k thresholded
+/// copies of the input are concatenated, as in difflogic's examples).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {
     /// Number of input features (product of the input shape).
@@ -92,6 +93,23 @@ impl Dense {
     }
 }
 
+/// An optimised gate list over the previous layer's outputs, with class-count outputs (format version 2).
+///
+/// Signals `0..inputs` are the previous layer's outputs; gate `i` drives signal `inputs + i` and reads only
+/// lower signals. `outputs[c]` lists the bits of class `c`'s count, least significant first. It replaces the
+/// logic layers and `group_sum` of a model that `lgn opt` has optimised, so it is always the last layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetlistLayer {
+    /// Width of the previous layer.
+    pub inputs: usize,
+    /// The gates.
+    pub gates: Vec<GateOp>,
+    /// `(a, b)` signal indices per gate.
+    pub wires: Vec<[u32; 2]>,
+    /// Per class, its count bits (signal indices), LSB first; all classes have the same length.
+    pub outputs: Vec<Vec<u32>>,
+}
+
 /// One layer of the model.
 ///
 /// The list is open for new kinds (tree convolution, OR pooling): each kind has its own tag in the file, and a
@@ -104,6 +122,8 @@ pub enum Layer {
     Dense(Dense),
     /// Sum of each class's group of output bits (must be the last layer, and only there).
     GroupSum,
+    /// Optimised logic with class-count outputs (must be the last layer, and only there).
+    Netlist(NetlistLayer),
 }
 
 impl Layer {
@@ -113,6 +133,7 @@ impl Layer {
             Layer::Threshold(_) => "threshold",
             Layer::Dense(_) => "dense",
             Layer::GroupSum => "group_sum",
+            Layer::Netlist(_) => "netlist",
         }
     }
 }
@@ -152,9 +173,16 @@ impl Model {
         })
     }
 
-    /// Number of logic gates in all logic layers.
+    /// Number of logic gates in all logic layers (including a netlist layer's gates).
     pub fn gate_count(&self) -> usize {
-        self.dense_layers().map(Dense::outputs).sum()
+        self.layers
+            .iter()
+            .map(|l| match l {
+                Layer::Dense(d) => d.outputs(),
+                Layer::Netlist(n) => n.gates.len(),
+                _ => 0,
+            })
+            .sum()
     }
 
     /// Width of the last logic layer (the bits that GroupSum counts).

@@ -130,6 +130,45 @@ impl Model {
                     }
                     width = d.gates.len();
                 }
+                Layer::Netlist(nl) => {
+                    if i != n - 1 || i == 0 {
+                        return Err(at("a netlist layer must be the last layer, after the encoder".into()));
+                    }
+                    if nl.inputs != width {
+                        return Err(at(format!(
+                            "reads {} inputs, but the previous layer has {width} outputs",
+                            nl.inputs
+                        )));
+                    }
+                    if nl.gates.len() > limits.max_gates {
+                        return Err(at(format!("{} gates exceed the limit of {}", nl.gates.len(), limits.max_gates)));
+                    }
+                    if nl.wires.len() != nl.gates.len() {
+                        return Err(at(format!("{} wire pairs for {} gates", nl.wires.len(), nl.gates.len())));
+                    }
+                    if let Some((g, w)) = nl
+                        .wires
+                        .iter()
+                        .enumerate()
+                        .find(|(g, w)| w[0] as usize >= width + g || w[1] as usize >= width + g)
+                    {
+                        return Err(at(format!(
+                            "gate {g} reads signal {w:?}, not below its own signal {} (wiring must point backwards)",
+                            width + g
+                        )));
+                    }
+                    if nl.outputs.len() != self.classes {
+                        return Err(at(format!("{} output classes, the model has {}", nl.outputs.len(), self.classes)));
+                    }
+                    let planes = nl.outputs[0].len();
+                    if planes == 0 || planes > 32 || nl.outputs.iter().any(|c| c.len() != planes) {
+                        return Err(at("every class needs the same number (1..=32) of count bits".into()));
+                    }
+                    let signals = width + nl.gates.len();
+                    if let Some(s) = nl.outputs.iter().flatten().find(|&&s| s as usize >= signals) {
+                        return Err(at(format!("output signal {s} out of range 0..{signals}")));
+                    }
+                }
                 Layer::GroupSum => {
                     if i != n - 1 {
                         return Err(at("group_sum must be the last layer".into()));
@@ -146,8 +185,8 @@ impl Model {
         if !matches!(self.layers[0], Layer::Threshold(_)) {
             return Err(invalid("the first layer must be a threshold encoder"));
         }
-        if !matches!(self.layers[n - 1], Layer::GroupSum) {
-            return Err(invalid("the last layer must be group_sum"));
+        if !matches!(self.layers[n - 1], Layer::GroupSum | Layer::Netlist(_)) {
+            return Err(invalid("the last layer must be group_sum (or an optimised netlist)"));
         }
         Ok(())
     }

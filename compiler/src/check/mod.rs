@@ -1,0 +1,3 @@
+//! Checks on netlists: functional equivalence.
+
+pub mod equiv;

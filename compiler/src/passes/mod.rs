@@ -1,0 +1,173 @@
+//! Optimisation passes over the netlist and the pipeline that runs them.
+//!
+//! Each pass is one module with one `run(&Netlist) -> Netlist`; passes do no I/O and keep the netlist's
+//! invariants (checked after every pass when [`Pipeline::verify`] is set, as in tests). [`PASSES`] is the
+//! registry (stable kebab-case names and help), [`Pipeline`] runs a list of passes in rounds until the gate
+//! count stops falling or the round cap is hit.
+//!
+//! Every pass preserves the function of every output bit: property tests check each against random and
+//! exhaustive simulation (`check::equiv`).
+
+mod bypass;
+mod const_prop;
+pub mod rebuild;
+mod strash;
+mod sweep;
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::ir::Netlist;
+
+/// A registered pass.
+pub struct PassInfo {
+    /// Stable name, as given to `lgn opt --passes`.
+    pub name: &'static str,
+    /// One-line help.
+    pub help: &'static str,
+    /// The pass.
+    pub run: fn(&Netlist) -> Netlist,
+}
+
+/// Every pass, by name.
+pub const PASSES: &[PassInfo] = &[
+    PassInfo {
+        name: "const-prop",
+        help: "fold constant gates and gates with constant or identical inputs",
+        run: const_prop::run,
+    },
+    PassInfo {
+        name: "bypass",
+        help: "bypass pass-through gates and absorb inverters into readers' truth tables",
+        run: bypass::run,
+    },
+    PassInfo {
+        name: "strash",
+        help: "structural hashing: merge gates computing the same function of the same inputs",
+        run: strash::run,
+    },
+    PassInfo { name: "sweep", help: "remove gates that no output depends on; renumber densely", run: sweep::run },
+];
+
+/// Looks a pass up by name.
+pub fn lookup(name: &str) -> Option<&'static PassInfo> {
+    PASSES.iter().find(|p| p.name == name)
+}
+
+/// Optimisation level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OptLevel {
+    /// No passes.
+    O0,
+    /// Constants, pass-throughs, inverters, dead gates.
+    O1,
+    /// O1 plus structural hashing, repeated to a fixpoint.
+    O2,
+}
+
+/// What one pass did.
+#[derive(Clone, Debug)]
+pub struct PassStats {
+    /// Pass name.
+    pub name: &'static str,
+    /// Gates before.
+    pub before: usize,
+    /// Gates after.
+    pub after: usize,
+    /// Time taken.
+    pub time: Duration,
+}
+
+/// The report of a pipeline run.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Per pass, in order.
+    pub passes: Vec<PassStats>,
+    /// Rounds run.
+    pub rounds: usize,
+}
+
+impl Report {
+    /// Total time.
+    pub fn time(&self) -> Duration {
+        self.passes.iter().map(|p| p.time).sum()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{:<12} {:>10} {:>10} {:>10}", "pass", "before", "after", "ms")?;
+        for p in &self.passes {
+            writeln!(f, "{:<12} {:>10} {:>10} {:>10.2}", p.name, p.before, p.after, p.time.as_secs_f64() * 1e3)?;
+        }
+        write!(f, "{} round(s), {:.2} ms", self.rounds, self.time().as_secs_f64() * 1e3)
+    }
+}
+
+/// An ordered list of passes run in rounds.
+pub struct Pipeline {
+    /// The passes of one round.
+    pub passes: Vec<&'static PassInfo>,
+    /// Maximum rounds (default 8).
+    pub max_rounds: usize,
+    /// Verify the netlist after every pass and panic on a violation (for tests and debugging).
+    pub verify: bool,
+}
+
+impl Pipeline {
+    /// The standard pipeline of a level.
+    pub fn for_level(level: OptLevel) -> Pipeline {
+        let names: &[&str] = match level {
+            OptLevel::O0 => &[],
+            OptLevel::O1 => &["const-prop", "bypass", "sweep"],
+            OptLevel::O2 => &["strash", "sweep"],
+        };
+        Pipeline::from_names(names).expect("registered names")
+    }
+
+    /// A pipeline of named passes; `None` names an unknown pass.
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Pipeline, String> {
+        let passes = names
+            .iter()
+            .map(|n| {
+                lookup(n.as_ref()).ok_or_else(|| {
+                    let known: Vec<_> = PASSES.iter().map(|p| p.name).collect();
+                    format!("unknown pass {:?} (known: {})", n.as_ref(), known.join(", "))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Pipeline { passes, max_rounds: 8, verify: cfg!(debug_assertions) })
+    }
+
+    /// Runs the passes in rounds until a round removes no gate (or `max_rounds`).
+    pub fn run(&self, net: &Netlist) -> (Netlist, Report) {
+        let mut report = Report::default();
+        let mut cur = net.clone();
+        if self.passes.is_empty() {
+            return (cur, report);
+        }
+        for _ in 0..self.max_rounds {
+            let start = cur.gates.len();
+            report.rounds += 1;
+            for p in &self.passes {
+                let t = Instant::now();
+                let before = cur.gates.len();
+                cur = (p.run)(&cur);
+                report.passes.push(PassStats { name: p.name, before, after: cur.gates.len(), time: t.elapsed() });
+                if self.verify {
+                    let errors = cur.verify();
+                    assert!(errors.is_empty(), "after pass {}: {}", p.name, errors[0]);
+                }
+            }
+            if cur.gates.len() >= start {
+                break;
+            }
+        }
+        (cur, report)
+    }
+}
+
+/// Optimises `net` at `level`.
+pub fn optimize(net: &Netlist, level: OptLevel) -> (Netlist, Report) {
+    Pipeline::for_level(level).run(net)
+}
