@@ -24,6 +24,10 @@ pub enum Command {
     Opt(OptArgs),
     /// List the optimisation passes.
     Passes,
+    /// Write the model as a C library or as Verilog (with a testbench).
+    Emit(EmitArgs),
+    /// Simulate the model's Verilog with Icarus Verilog against golden vectors from the interpreter.
+    VerifyVerilog(VerifyVerilogArgs),
     /// Measure a model's accuracy on a data set.
     Eval(EvalArgs),
     /// Measure throughput (images/second) of an engine on a model.
@@ -39,6 +43,8 @@ pub enum EngineKind {
     Jit,
     /// The table-driven reference interpreter.
     Interp,
+    /// The C backend, built with the system C compiler (`$CC` or `cc`) and loaded.
+    C,
 }
 
 /// Options shared by the commands that run a model.
@@ -205,4 +211,69 @@ pub struct DemoArgs {
     pub output: PathBuf,
     #[command(flatten)]
     pub run: RunOpts,
+}
+
+/// What `lgn emit` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EmitTarget {
+    /// `name.h` + `name.c`.
+    C,
+    /// `name.v` + `name_tb.v` + golden vectors.
+    Verilog,
+}
+
+/// Options of the Verilog output.
+#[derive(Args, Debug, Clone)]
+pub struct VerilogArgs {
+    /// Pipeline registers every K gate levels (0: combinational logic, registered outputs).
+    #[arg(long, default_value_t = 0)]
+    pub pipeline: u32,
+    /// Take raw bytes and include the threshold comparators (default: encoded bits as input).
+    #[arg(long)]
+    pub raw_inputs: bool,
+    /// Golden vectors for the testbench.
+    #[arg(long, default_value_t = 1000)]
+    pub vectors: usize,
+}
+
+/// `lgn emit`.
+#[derive(Args, Debug)]
+pub struct EmitArgs {
+    /// Target.
+    #[arg(value_enum)]
+    pub target: EmitTarget,
+    /// Model file (.lgn).
+    pub model: PathBuf,
+    /// Output folder (created if missing).
+    #[arg(short, long, default_value = "out")]
+    pub output: PathBuf,
+    /// Name of the library / module (a C identifier).
+    #[arg(long, default_value = "lgn_model")]
+    pub name: String,
+    /// Logic optimisation level.
+    #[arg(short = 'O', long = "opt-level", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub opt_level: u8,
+    #[command(flatten)]
+    pub verilog: VerilogArgs,
+    /// Verilog: run the testbench with Icarus Verilog after writing.
+    #[arg(long)]
+    pub verify: bool,
+    /// Verilog: run yosys and print LUT/FF counts.
+    #[arg(long)]
+    pub report: bool,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `lgn verify-verilog`.
+#[derive(Args, Debug)]
+pub struct VerifyVerilogArgs {
+    /// Model file (.lgn).
+    pub model: PathBuf,
+    /// Logic optimisation level.
+    #[arg(short = 'O', long = "opt-level", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub opt_level: u8,
+    #[command(flatten)]
+    pub verilog: VerilogArgs,
 }

@@ -68,18 +68,11 @@ impl Encoder {
         let mut always = vec![0u64; k * fchunks];
         for j in 0..k {
             for f in 0..features {
-                let v = t.threshold(f, j);
-                thresholds[j * features + f] = v;
-                // Integer x: x > v ⇔ x > floor(v);  x >= v ⇔ x > ceil(v) - 1.
-                let thr = match t.comparison {
-                    Comparison::Gt => v.floor() as f64,
-                    Comparison::Ge => v.ceil() as f64 - 1.0,
-                };
+                thresholds[j * features + f] = t.threshold(f, j);
                 let i = j * fchunks * 64 + f;
-                if thr < 0.0 {
-                    always[i / 64] |= 1 << (i % 64);
-                } else {
-                    biased[i] = (thr.min(255.0) as u8 ^ 0x80) as i8;
+                match t.byte_threshold(f, j) {
+                    -1 => always[i / 64] |= 1 << (i % 64),
+                    thr => biased[i] = (thr as u8 ^ 0x80) as i8,
                 }
             }
         }

@@ -12,6 +12,7 @@ pub mod data;
 pub mod encode;
 pub mod engine;
 pub mod error;
+pub mod hardware;
 pub mod oracle;
 pub mod transpose;
 

@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod emit;
 mod eval;
 mod init;
 mod inspect;
@@ -32,6 +33,8 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Emit(a) => emit::run(a),
+        Command::VerifyVerilog(a) => emit::verify(a),
         Command::Eval(a) => eval::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Demo(a) => demo::run(a),
@@ -50,6 +53,14 @@ pub fn compile(model: &Model, opts: &RunOpts) -> Result<(Classifier, Duration)> 
     let e: Box<dyn lgn_runtime::Engine> = match opts.engine {
         EngineKind::Interp => interp::build(&net, interp::DEFAULT_WORDS),
         EngineKind::Jit => Box::new(JitEngine::new(&net, &jit_options(opts))?),
+        EngineKind::C => {
+            let copts = lgn_runtime::engine::c::COptions::default();
+            if !lgn_runtime::engine::c::compiler_available(&copts) {
+                bail!("--engine c needs a C compiler: `{}` does not run (set $CC)", copts.cc);
+            }
+            eprintln!("building the C library with {} {}…", copts.cc, copts.flags.join(" "));
+            Box::new(lgn_runtime::engine::c::CEngine::build(&net, model.encoder(), &copts)?)
+        }
     };
     let elapsed = t.elapsed();
     Ok((Classifier::new(model, e)?, elapsed))

@@ -1,10 +1,14 @@
-//! Linear scheduling with liveness-based slots, shared by backends that keep values in memory slots.
+//! Schedules with liveness-based slots, shared by backends that keep values in memory slots.
 //!
-//! Gates keep the netlist's (topological) order. Input bit `i` keeps slot `i`. Before gate `g`'s output gets a
+//! [`Slots`] keeps the netlist's (topological) order. Input bit `i` keeps slot `i`. Before gate `g`'s output gets a
 //! slot, the slots of the inputs whose last reader is `g` are freed, so `g` may overwrite one of its own
 //! inputs: backends must read each operand word before writing the same word of the result. Output count bits
 //! are never freed. The slot count is the widest live cut, not the gate count.
+//!
+//! [`Schedule`] orders gates by logic level and, within a level, by op (table-driven evaluators: one loop per
+//! run of equal ops); slots are freed only after the level of their last reader.
 
+use crate::gate::GateOp;
 use crate::ir::Netlist;
 
 /// Slots and liveness of a netlist in its stored order.
@@ -63,5 +67,82 @@ impl Slots {
             }
         }
         Slots { slot, last_use, count }
+    }
+}
+
+/// A level schedule with liveness-based slot assignment, shared by engines that keep values in slots.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    /// Gate indices grouped by level, then by op within the level: `(level, op, gates)`.
+    pub runs: Vec<(u32, GateOp, Vec<usize>)>,
+    /// Slot of every signal (inputs keep slots `0..num_inputs`).
+    pub slot: Vec<u32>,
+    /// Number of slots.
+    pub slots: usize,
+}
+
+impl Schedule {
+    /// Schedules `net` by level and assigns slots by liveness.
+    pub fn new(net: &Netlist) -> Schedule {
+        let ni = net.num_inputs;
+        let level = net.levels();
+        let max_level = level.iter().copied().max().unwrap_or(0) as usize;
+        // Gates per level, grouped by op (stable within an op).
+        let mut by_level: Vec<Vec<usize>> = vec![Vec::new(); max_level + 1];
+        for g in 0..net.gates.len() {
+            by_level[level[ni + g] as usize].push(g);
+        }
+        // The last level at which each signal is read; outputs live forever.
+        let mut last_use = vec![0u32; net.num_signals()];
+        for (g, gate) in net.gates.iter().enumerate() {
+            let l = level[ni + g];
+            if !gate.op.is_constant() {
+                for s in [gate.a, gate.b] {
+                    last_use[s.index()] = last_use[s.index()].max(l);
+                }
+            }
+        }
+        for s in net.outputs.iter().flatten() {
+            last_use[s.index()] = u32::MAX;
+        }
+        let mut dying: Vec<Vec<u32>> = vec![Vec::new(); max_level + 1];
+        let mut slot: Vec<u32> = (0..ni as u32).collect();
+        slot.resize(net.num_signals(), u32::MAX);
+        let mut free: Vec<u32> = Vec::new();
+        let mut slots = ni;
+        let release = |s: usize, l: usize, dying: &mut Vec<Vec<u32>>| {
+            if last_use[s] != u32::MAX {
+                dying[(last_use[s] as usize).max(l)].push(s as u32);
+            }
+        };
+        for s in 0..ni {
+            release(s, 0, &mut dying);
+        }
+        let mut runs = Vec::new();
+        for (l, gates) in by_level.iter_mut().enumerate() {
+            // Slots freed by readers at level l-1 are reusable from level l on.
+            if l > 0 {
+                for s in std::mem::take(&mut dying[l - 1]) {
+                    free.push(slot[s as usize]);
+                }
+            }
+            gates.sort_by_key(|&g| net.gates[g].op);
+            for &g in gates.iter() {
+                let s = ni + g;
+                slot[s] = free.pop().unwrap_or_else(|| {
+                    slots += 1;
+                    (slots - 1) as u32
+                });
+                release(s, l, &mut dying);
+            }
+            let mut i = 0;
+            while i < gates.len() {
+                let op = net.gates[gates[i]].op;
+                let j = i + gates[i..].iter().take_while(|&&g| net.gates[g].op == op).count();
+                runs.push((l as u32, op, gates[i..j].to_vec()));
+                i = j;
+            }
+        }
+        Schedule { runs, slot, slots }
     }
 }

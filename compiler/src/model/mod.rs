@@ -61,6 +61,18 @@ impl Threshold {
         if self.shared { self.values[j] } else { self.values[f * self.per_feature + j] }
     }
 
+    /// The integer threshold of bit `(f, j)` for byte inputs: the bit is `x > t` for `x` in 0..=255, with
+    /// `t = -1` for a bit that is always 1 and `t = 255` for one that is never 1. Exactly `compare(x, v)`.
+    pub fn byte_threshold(&self, f: usize, j: usize) -> i16 {
+        let v = self.threshold(f, j) as f64;
+        // Integer x: x > v ⇔ x > floor(v);  x >= v ⇔ x > ceil(v) - 1.
+        let t = match self.comparison {
+            Comparison::Gt => v.floor(),
+            Comparison::Ge => v.ceil() - 1.0,
+        };
+        t.clamp(-1.0, 255.0) as i16
+    }
+
     /// Number of output bits.
     pub fn outputs(&self) -> usize {
         self.features * self.per_feature

@@ -9,6 +9,7 @@
 //!
 //! The interpreter ([`interp::Interpreter`]) is the reference every other engine is tested against.
 
+pub mod c;
 pub mod interp;
 pub mod jit;
 
