@@ -16,6 +16,8 @@ pub struct Cli {
 /// The commands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Train a logic gate network on a data set and write the discretized model (needs the `train` feature).
+    Train(TrainArgs),
     /// Write a randomly initialised model of a given shape (for benchmarks and tests).
     Init(InitArgs),
     /// Show a model's layers, gate counts, gate-type histogram and depth.
@@ -209,6 +211,15 @@ pub struct DemoArgs {
     /// Where to write the model.
     #[arg(short, long, default_value = "demo.lgn")]
     pub output: PathBuf,
+    /// Logic layers of the demo network.
+    #[arg(long, default_value_t = 4)]
+    pub layers: usize,
+    /// Neurons per layer.
+    #[arg(long, default_value_t = 8000)]
+    pub width: usize,
+    /// Training epochs.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
     #[command(flatten)]
     pub run: RunOpts,
 }
@@ -276,4 +287,80 @@ pub struct VerifyVerilogArgs {
     pub opt_level: u8,
     #[command(flatten)]
     pub verilog: VerilogArgs,
+}
+
+/// Logit initialisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InitKind {
+    /// Standard normal logits (difflogic).
+    Gaussian,
+    /// Each neuron starts as a pass-through of its first input (logit of gate "a" = --residual-z).
+    Residual,
+}
+
+/// Threshold placement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlacementKind {
+    /// Uniform for images, quantile for tables.
+    Auto,
+    /// Evenly spaced over the value range, shared by all features.
+    Uniform,
+    /// Per-feature quantiles of the training data.
+    Quantile,
+}
+
+/// `lgn train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Data set name (mnist10k, fashion-mnist, monk1..3, iris, wine, breast-cancer, digits) or path.
+    #[arg(long, default_value = "mnist10k")]
+    pub data: String,
+    /// Number of logic layers.
+    #[arg(long, default_value_t = 4)]
+    pub layers: usize,
+    /// Neurons per layer (the last layer's width must be divisible by the class count).
+    #[arg(long, default_value_t = 4000)]
+    pub width: usize,
+    /// GroupSum temperature.
+    #[arg(long, default_value_t = 10.0)]
+    pub tau: f32,
+    /// Thresholds per input feature.
+    #[arg(long, default_value_t = 1)]
+    pub thresholds: usize,
+    /// Threshold placement.
+    #[arg(long, value_enum, default_value_t = PlacementKind::Auto)]
+    pub placement: PlacementKind,
+    /// Epochs.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 128)]
+    pub batch: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    pub lr: f64,
+    /// Logit initialisation.
+    #[arg(long, value_enum, default_value_t = InitKind::Gaussian)]
+    pub init: InitKind,
+    /// Logit of the pass-through gate with --init residual.
+    #[arg(long, default_value_t = 5.0)]
+    pub residual_z: f32,
+    /// Random seed (wiring, initialisation, shuffling).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Use only the first N training samples.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output model file (rewritten atomically after every epoch).
+    #[arg(short, long, default_value = "model.lgn")]
+    pub output: PathBuf,
+    /// Loss/accuracy plot (SVG); default: the model path with `.svg`.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Print a JSON summary at the end.
+    #[arg(long)]
+    pub json: bool,
 }

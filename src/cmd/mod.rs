@@ -7,6 +7,7 @@ mod eval;
 mod init;
 mod inspect;
 mod opt;
+mod train;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -24,6 +25,7 @@ use lgn_runtime::engine::jit::JitEngine;
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Train(a) => train::run(a),
         Command::Init(a) => init::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Opt(a) => opt::run(a),
@@ -97,8 +99,13 @@ pub fn jit_options(opts: &RunOpts) -> JitOptions {
 
 /// Runs `f` on a rayon pool with the requested thread count (all cores by default).
 pub fn with_threads<T: Send>(opts: &RunOpts, f: impl FnOnce() -> T + Send) -> Result<T> {
+    with_threads_n(opts.threads, f)
+}
+
+/// Runs `f` on a rayon pool of `threads` threads (all cores if `None`).
+pub fn with_threads_n<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
     let mut b = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = opts.threads {
+    if let Some(n) = threads {
         if n == 0 {
             bail!("--threads must be at least 1");
         }

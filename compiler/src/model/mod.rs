@@ -6,7 +6,7 @@
 //! The on-disk form is in `file.rs` and documented in `docs/model-format.md`.
 
 mod file;
-mod random;
+pub mod random;
 mod validate;
 
 pub use file::{FORMAT_NAME, FORMAT_VERSION, METADATA_KEY, from_bytes, load, save, to_bytes};

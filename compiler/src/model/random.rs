@@ -54,8 +54,16 @@ impl RandomSpec {
 
 /// A dense layer of `width` random gates over `inputs` inputs.
 pub(crate) fn random_dense(rng: &mut ChaCha8Rng, inputs: usize, width: usize) -> Dense {
+    let wires = random_wiring(rng, inputs, width);
+    let gates = (0..width).map(|_| GateOp::from_id(rng.random_range(0..16u8)).unwrap()).collect();
+    Dense { inputs, gates, wires }
+}
+
+/// Random wiring of `width` gates over `inputs` inputs: input `a` runs through a random permutation of the
+/// inputs (reshuffled each time it is used up, so every input is read when `width >= inputs`), input `b` is
+/// a uniformly random different input (the same one only when there is a single input).
+pub fn random_wiring(rng: &mut ChaCha8Rng, inputs: usize, width: usize) -> Vec<[u32; 2]> {
     let mut perm: Vec<u32> = (0..inputs as u32).collect();
-    let mut gates = Vec::with_capacity(width);
     let mut wires = Vec::with_capacity(width);
     for i in 0..width {
         if i % inputs == 0 {
@@ -71,8 +79,7 @@ pub(crate) fn random_dense(rng: &mut ChaCha8Rng, inputs: usize, width: usize) ->
             let r = rng.random_range(0..inputs as u32 - 1);
             if r >= a { r + 1 } else { r }
         };
-        gates.push(GateOp::from_id(rng.random_range(0..16u8)).unwrap());
         wires.push([a, b]);
     }
-    Dense { inputs, gates, wires }
+    wires
 }

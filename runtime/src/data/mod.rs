@@ -1,12 +1,13 @@
 //! Data sets: IDX image folders (MNIST layout), numeric CSV tables, and named sets.
 //!
-//! [`load`] accepts a name (`mnist10k`, `fashion-mnist`, `iris`, `wine`, `breast-cancer`, `digits`) or a
+//! [`load`] accepts a name (`mnist10k`, `fashion-mnist`, `iris`, `wine`, `breast-cancer`, `digits`, `monk1`..`monk3`) or a
 //! path: a folder holding `train-images-idx3-ubyte[.gz]` etc., or a `.csv[.gz]` file. Named sets are looked up
 //! in `$LGN_DATA`, `./data`, the repository's `data/`, and `../shared/data` (the shared data folder), in that
 //! order. CSV tables have no official split: a fixed shuffle puts 80% in `train` and 20% in `test`.
 
 pub mod csv;
 pub mod idx;
+pub mod monk;
 
 use std::path::{Path, PathBuf};
 
@@ -117,7 +118,7 @@ const NAMED: &[(&str, &str)] = &[
 
 /// The names accepted by [`load`].
 pub fn names() -> impl Iterator<Item = &'static str> {
-    NAMED.iter().map(|(n, _)| *n)
+    NAMED.iter().map(|(n, _)| *n).chain(["monk1", "monk2", "monk3"])
 }
 
 fn data_dirs() -> Vec<PathBuf> {
@@ -155,6 +156,9 @@ pub fn resolve(spec: &str) -> Result<PathBuf> {
 
 /// Loads one split of a named data set or path (see the module doc).
 pub fn load(spec: &str, split: Split) -> Result<Dataset> {
+    if let Some(p) = spec.strip_prefix("monk").and_then(|d| d.parse::<u8>().ok()).filter(|p| (1..=3).contains(p)) {
+        return Ok(monk::load(p, split));
+    }
     let path = resolve(spec)?;
     if path.is_dir() { load_idx_dir(&path, split) } else { load_csv(&path, split) }
 }

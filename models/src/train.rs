@@ -1,0 +1,213 @@
+//! The training loop: Adam on relaxed logic, with discretized evaluation every epoch.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::loss::cross_entropy_with_logits;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use lgn_compiler::Model;
+use lgn_compiler::model::Threshold;
+use lgn_runtime::Classifier;
+use lgn_runtime::data::Dataset;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::encode::{self, Placement};
+use crate::logic::Init;
+use crate::net::LogicNet;
+use crate::{Error, Result};
+
+/// What to train and how.
+#[derive(Clone, Debug)]
+pub struct TrainConfig {
+    /// Width of each logic layer (the last must be divisible by the class count).
+    pub widths: Vec<usize>,
+    /// GroupSum temperature.
+    pub tau: f32,
+    /// Thresholds per input feature.
+    pub thresholds: usize,
+    /// Threshold placement.
+    pub placement: Placement,
+    /// Epochs.
+    pub epochs: usize,
+    /// Samples per step.
+    pub batch: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Logit initialisation.
+    pub init: Init,
+    /// Seed of wiring, initialisation and shuffling.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            widths: vec![8000; 6],
+            tau: 10.0,
+            thresholds: 1,
+            placement: Placement::Uniform,
+            epochs: 10,
+            batch: 128,
+            lr: 0.01,
+            init: Init::Gaussian,
+            seed: 0,
+        }
+    }
+}
+
+/// One epoch's figures.
+#[derive(Clone, Debug)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub loss: f64,
+    /// Training accuracy of the relaxed network (over the epoch's batches).
+    pub train_acc: f64,
+    /// Test accuracy of the relaxed network.
+    pub test_acc_relaxed: f64,
+    /// Test accuracy of the discretized network, compiled and run like `lgn eval`.
+    pub test_acc_discrete: f64,
+    /// Wall time of the epoch (training and evaluation).
+    pub seconds: f64,
+    /// Median time of one training step (forward, backward, optimizer), ms.
+    pub step_ms: f64,
+}
+
+/// All epochs of a run.
+pub type History = Vec<EpochRecord>;
+
+/// Progress reported while training.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// An epoch starts with this many steps.
+    EpochStart {
+        /// 1-based epoch.
+        epoch: usize,
+        /// Steps in the epoch.
+        steps: usize,
+    },
+    /// A step finished.
+    Step {
+        /// Loss of the batch.
+        loss: f64,
+        /// Relaxed accuracy on the batch.
+        acc: f64,
+    },
+    /// An epoch finished; its model is the discretized network so far.
+    EpochEnd(EpochRecord, Box<Model>),
+}
+
+fn onehot(labels: &[u32], classes: usize, device: &Device) -> Tensor<2> {
+    let mut v = vec![0f32; labels.len() * classes];
+    for (i, &l) in labels.iter().enumerate() {
+        v[i * classes + l as usize] = 1.0;
+    }
+    Tensor::from_data(TensorData::new(v, [labels.len(), classes]), device)
+}
+
+fn argmax_rows(scores: Tensor<2>) -> Vec<i64> {
+    scores.argmax(1).into_data().convert::<i64>().try_into_vec::<i64>().expect("integer argmax")
+}
+
+/// Fraction of rows whose argmax equals the label.
+fn accuracy(scores: Tensor<2>, labels: &[u32]) -> f64 {
+    let pred = argmax_rows(scores);
+    pred.iter().zip(labels).filter(|(p, l)| **p == **l as i64).count() as f64 / labels.len().max(1) as f64
+}
+
+/// Discretized accuracy of `model` on `data`, through the same lowering, optimisation and engine as `lgn eval`.
+pub fn discrete_accuracy(model: &Model, data: &Dataset) -> Result<f64> {
+    let (net, _) = lgn_compiler::passes::optimize(&lgn_compiler::lower(model), lgn_compiler::passes::OptLevel::O2);
+    let engine = lgn_runtime::engine::jit::JitEngine::new(&net, &Default::default())?;
+    let clf = Classifier::new(model, Box::new(engine))?;
+    let pred = clf.predict(data.inputs())?;
+    Ok(pred.iter().zip(&data.y).filter(|(p, y)| p == y).count() as f64 / data.len().max(1) as f64)
+}
+
+/// Trains on `train`, evaluating on `test` after every epoch; `on_event` sees progress. Returns the final
+/// discretized model, the fitted encoder and the history.
+pub fn train(
+    cfg: &TrainConfig,
+    train: &Dataset,
+    test: &Dataset,
+    mut on_event: impl FnMut(Event),
+) -> Result<(Model, Threshold, History)> {
+    let classes = train.classes.max(test.classes);
+    if cfg.widths.is_empty() || cfg.widths.contains(&0) {
+        return Err(Error::Config("every layer needs at least one neuron".into()));
+    }
+    let last = *cfg.widths.last().unwrap();
+    if !last.is_multiple_of(classes) {
+        return Err(Error::Config(format!("the last layer's width {last} is not divisible by {classes} classes")));
+    }
+    if cfg.batch == 0 || train.is_empty() {
+        return Err(Error::Config("need a positive batch size and a non-empty training set".into()));
+    }
+    if !(cfg.tau.is_finite() && cfg.tau > 0.0) {
+        return Err(Error::Config(format!("tau must be positive, got {}", cfg.tau)));
+    }
+    let device = Device::default().autodiff();
+    let enc = encode::fit(train, cfg.thresholds, cfg.placement);
+    let bits = enc.outputs();
+    let n = train.len();
+    let x_train: Tensor<2> = Tensor::from_data(TensorData::new(encode::encode(train, &enc), [bits, n]), &device);
+    let x_test: Tensor<2> = Tensor::from_data(TensorData::new(encode::encode(test, &enc), [bits, test.len()]), &device);
+    let mut net = LogicNet::new(bits, &cfg.widths, classes, cfg.tau, cfg.init, cfg.seed, &device);
+    let mut optim = AdamConfig::new().init();
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5348_5546);
+    let mut history = History::new();
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut model = net.export(&enc, &train.shape)?;
+    for epoch in 1..=cfg.epochs {
+        let t_epoch = Instant::now();
+        for i in (1..n).rev() {
+            order.swap(i, rand::RngExt::random_range(&mut rng, 0..=i));
+        }
+        let steps = n.div_ceil(cfg.batch);
+        on_event(Event::EpochStart { epoch, steps });
+        let (mut loss_sum, mut correct, mut step_times) = (0.0, 0.0, Vec::with_capacity(steps));
+        for chunk in order.chunks(cfg.batch) {
+            let t = Instant::now();
+            let idx: Vec<i64> = chunk.iter().map(|&i| i as i64).collect();
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [chunk.len()]), &device);
+            let labels: Vec<u32> = chunk.iter().map(|&i| train.y[i]).collect();
+            let xb = x_train.clone().select(1, idx);
+            let scores = net.forward(xb);
+            let loss = cross_entropy_with_logits(scores.clone(), onehot(&labels, classes, &device));
+            let loss_value: f64 = loss.clone().into_scalar::<f32>() as f64;
+            let grads = GradientsParams::from_grads(loss.backward(), &net);
+            net = optim.step(cfg.lr, net, grads);
+            step_times.push(t.elapsed().as_secs_f64() * 1e3);
+            let acc = accuracy(scores.detach(), &labels);
+            loss_sum += loss_value * chunk.len() as f64;
+            correct += acc * chunk.len() as f64;
+            on_event(Event::Step { loss: loss_value, acc });
+        }
+        // Relaxed test accuracy (no gradients), in chunks.
+        let valid = net.valid();
+        let mut relaxed_correct = 0.0;
+        for start in (0..test.len()).step_by(1000) {
+            let end = (start + 1000).min(test.len());
+            let xb = x_test.clone().inner().slice([0..bits, start..end]);
+            relaxed_correct += accuracy(valid.forward(xb), &test.y[start..end]) * (end - start) as f64;
+        }
+        model = net.export(&enc, &train.shape)?;
+        let test_acc_discrete = discrete_accuracy(&model, test)?;
+        step_times.sort_by(f64::total_cmp);
+        let record = EpochRecord {
+            epoch,
+            loss: loss_sum / n as f64,
+            train_acc: correct / n as f64,
+            test_acc_relaxed: relaxed_correct / test.len().max(1) as f64,
+            test_acc_discrete,
+            seconds: t_epoch.elapsed().as_secs_f64(),
+            step_ms: step_times[step_times.len() / 2],
+        };
+        history.push(record.clone());
+        on_event(Event::EpochEnd(record, Box::new(model.clone())));
+    }
+    Ok((model, enc, history))
+}
