@@ -1,16 +1,19 @@
 //! Lowering: model description → netlist.
 //!
 //! Dense layers become one gate per neuron, wired to the previous layer's signals. GroupSum becomes, per class,
-//! an adder tree (full adders, then half adders, column by column, oldest bits first so the tree stays
-//! balanced) whose outputs are the bits of the class count. A count over `n` bits gets exactly
+//! an adder tree over the class's bits grouped by canonical literal (equal bits are added once with their
+//! multiplicity, `x` and `!x` make a constant one, constants are summed at compile time), built from full
+//! adders, then half adders, column by column, oldest bits first so the tree stays balanced; its outputs are
+//! the bits of the class count. A count over `n` bits gets exactly
 //! `bit_length(n)` bits: full and half adders preserve the sum of the bits' maximum values, so no bit can
 //! land in a column worth more than `n`.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::gate::GateOp;
 use crate::ir::{Netlist, Signal, Span};
 use crate::model::{Layer, Model};
+use crate::passes::rebuild::{Lit, Rebuilder, Rules};
 
 /// Lowers a validated model to its netlist.
 pub fn lower(model: &Model) -> Netlist {
@@ -41,19 +44,17 @@ pub fn lower(model: &Model) -> Netlist {
             }
             Layer::GroupSum => {
                 let group = prev.len() / model.classes;
-                let known = constants(&net);
-                let mut one = None;
-                net.outputs = prev
+                let canon = canonical(&net, &prev);
+                let one = net.push(GateOp::ONE, Signal(0), Signal(0));
+                let outputs = prev
                     .chunks(group)
-                    .map(|bits| {
-                        // Constant bits are counted at compile time: zeros dropped, ones summed into a constant
-                        // that enters the adder tree as constant-one bits in the columns of its binary digits.
-                        let ones = bits.iter().filter(|s| known[s.index()] == Some(true)).count();
-                        let vars: Vec<Signal> = bits.iter().copied().filter(|s| known[s.index()].is_none()).collect();
-                        let one = *one.get_or_insert_with(|| net.push(GateOp::ONE, Signal(0), Signal(0)));
-                        popcount_plus(&mut net, &vars, ones, one, bit_length(bits.len()))
+                    .zip(canon.chunks(group))
+                    .map(|(bits, lits)| {
+                        let (items, ones) = weigh(bits, lits);
+                        popcount_weighted(&mut net, &items, ones, one, bit_length(bits.len()))
                     })
                     .collect();
+                net.outputs = outputs;
                 net.spans.push(Span { name: "group_sum".into(), start, end: net.gates.len() });
             }
         }
@@ -82,46 +83,84 @@ pub fn bit_length(n: usize) -> usize {
     (usize::BITS - n.leading_zeros()) as usize
 }
 
-/// The signals whose value is the same for every input, found by three-valued simulation (a gate is constant
-/// if its op is, or if the inputs that are known fix its output).
-pub fn constants(net: &Netlist) -> Vec<Option<bool>> {
-    let mut known: Vec<Option<bool>> = vec![None; net.num_signals()];
-    for (g, gate) in net.gates.iter().enumerate() {
-        let (ka, kb) = (known[gate.a.index()], known[gate.b.index()]);
-        let values = |k: Option<bool>| match k {
-            Some(v) => vec![v],
-            None => vec![false, true],
-        };
-        let mut outs = values(ka).into_iter().flat_map(|a| {
-            let vb = values(kb);
-            vb.into_iter().map(move |b| (a, b))
-        });
-        let (a0, b0) = outs.next().unwrap();
-        let first = if gate.a == gate.b { gate.op.eval(a0, a0) } else { gate.op.eval(a0, b0) };
-        let same = if gate.a == gate.b {
-            values(ka).into_iter().all(|a| gate.op.eval(a, a) == first)
-        } else {
-            outs.all(|(a, b)| gate.op.eval(a, b) == first)
-        };
-        known[net.num_inputs + g] = same.then_some(first);
+/// The canonical literal of each of `bits`: the netlist so far is rebuilt (constants folded, inverters
+/// absorbed, structurally equal gates merged) without changing `net`, so that equal, complementary and
+/// constant bits can be counted together.
+fn canonical(net: &Netlist, bits: &[Signal]) -> Vec<Lit> {
+    let mut rb = Rebuilder::new(net.num_inputs, Rules { constants: true, inverters: true, strash: true });
+    let mut lits: Vec<Lit> = (0..net.num_inputs).map(|i| rb.input(i)).collect();
+    for g in &net.gates {
+        let l = rb.gate(g.op, lits[g.a.index()], lits[g.b.index()]);
+        lits.push(l);
     }
-    known
+    bits.iter().map(|s| lits[s.index()]).collect()
+}
+
+/// Groups a class's bits by canonical literal: `p` copies of `x` and `n` of `!x` count `min(p, n)` ones plus
+/// `|p - n|` times the more frequent one; constants count directly. Returns `(signal, weight)` items (one
+/// representative original signal per canonical literal) and the constant count.
+fn weigh(bits: &[Signal], lits: &[Lit]) -> (Vec<(Signal, usize)>, usize) {
+    let mut ones = 0;
+    // canonical signal -> (positive count, a positive representative, negative count, a negative one)
+    let mut seen: HashMap<Signal, (usize, Signal, usize, Signal)> = HashMap::new();
+    let mut order = Vec::new();
+    for (&bit, &lit) in bits.iter().zip(lits) {
+        match lit {
+            Lit::Const(c) => ones += c as usize,
+            Lit::Sig { s, inv } => {
+                let e = seen.entry(s).or_insert_with(|| {
+                    order.push(s);
+                    (0, bit, 0, bit)
+                });
+                if inv {
+                    if e.2 == 0 {
+                        e.3 = bit;
+                    }
+                    e.2 += 1;
+                } else {
+                    if e.0 == 0 {
+                        e.1 = bit;
+                    }
+                    e.0 += 1;
+                }
+            }
+        }
+    }
+    let mut items = Vec::new();
+    for s in order {
+        let (p, rp, n, rn) = seen[&s];
+        ones += p.min(n);
+        if p > n {
+            items.push((rp, p - n));
+        } else if n > p {
+            items.push((rn, n - p));
+        }
+    }
+    (items, ones)
 }
 
 /// Appends an adder tree that counts the ones among `bits`; returns the count's bits, LSB first
 /// (`bit_length(bits.len())` of them).
 pub fn popcount(net: &mut Netlist, bits: &[Signal]) -> Vec<Signal> {
     let one = net.push(GateOp::ONE, Signal(0), Signal(0));
-    popcount_plus(net, bits, 0, one, bit_length(bits.len()))
+    let items: Vec<(Signal, usize)> = bits.iter().map(|&b| (b, 1)).collect();
+    popcount_weighted(net, &items, 0, one, bit_length(bits.len()))
 }
 
-/// Appends an adder tree computing `ones + (number of ones among bits)` in `width` bits, LSB first; `one` is a
-/// constant-one signal used for the digits of `ones`. The sum must fit in `width` bits.
-pub fn popcount_plus(net: &mut Netlist, bits: &[Signal], ones: usize, one: Signal, width: usize) -> Vec<Signal> {
-    debug_assert!(bits.len() + ones < 1 << width);
+/// Appends an adder tree computing `ones + Σ weight·bit` in `width` bits, LSB first: each item enters the
+/// columns of its weight's binary digits; `one` is a constant-one signal used for the digits of `ones`. The
+/// sum must fit in `width` bits.
+pub fn popcount_weighted(
+    net: &mut Netlist,
+    items: &[(Signal, usize)],
+    ones: usize,
+    one: Signal,
+    width: usize,
+) -> Vec<Signal> {
+    debug_assert!(items.iter().map(|i| i.1).sum::<usize>() + ones < 1 << width);
     let mut columns: Vec<VecDeque<Signal>> = vec![VecDeque::new(); width + 1];
-    columns[0].extend(bits.iter().copied());
     for (w, col) in columns.iter_mut().enumerate().take(width) {
+        col.extend(items.iter().filter(|(_, weight)| (weight >> w) & 1 == 1).map(|(s, _)| *s));
         if (ones >> w) & 1 == 1 {
             col.push_back(one);
         }
