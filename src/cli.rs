@@ -217,8 +217,8 @@ pub struct DemoArgs {
     /// Neurons per layer.
     #[arg(long, default_value_t = 8000)]
     pub width: usize,
-    /// Training epochs.
-    #[arg(long, default_value_t = 20)]
+    /// Training epochs (at learning rate 0.03).
+    #[arg(long, default_value_t = 25)]
     pub epochs: usize,
     #[command(flatten)]
     pub run: RunOpts,

@@ -107,3 +107,93 @@ fn every_command_has_help() {
         assert!(out.contains("Usage"), "{cmd}: {out}");
     }
 }
+
+/// Random command lines built from a vocabulary of valid and invalid words: every run ends with exit code 0
+/// (worked), 1 (clean error) or 2 (usage error), never a panic or a signal.
+#[test]
+fn random_command_lines_never_panic() {
+    use rand::{RngExt, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.lgn");
+    ok(&["init", "--inputs", "17", "--layers", "2", "--width", "30", "--classes", "2", "-o", s(&model)]);
+    let garbage = dir.path().join("garbage.lgn");
+    std::fs::write(&garbage, b"\x08\x00\x00\x00\x00\x00\x00\x00{}").unwrap();
+    let out = dir.path().join("out");
+    let x = dir.path().join("x.lgn");
+    let words: Vec<&str> = vec![
+        "--json",
+        "--opt",
+        "-O",
+        "0",
+        "3",
+        "-o",
+        s(&x),
+        s(&out),
+        "--data",
+        "nope",
+        "monk1",
+        "iris",
+        "--split",
+        "train",
+        "test",
+        "bogus",
+        "--engine",
+        "jit",
+        "interp",
+        "--threads",
+        "0",
+        "1",
+        "--width",
+        "-5",
+        "12",
+        "--layers",
+        "1",
+        "--classes",
+        "2",
+        "--inputs",
+        "17",
+        "--vectors",
+        "9",
+        "2",
+        "--limit",
+        "5",
+        "--pipeline",
+        "c",
+        "verilog",
+        s(&model),
+        s(&garbage),
+        "missing.lgn",
+        "--passes",
+        "strash,nope",
+        "sweep",
+        "--name",
+        "9bad",
+        "ok_name",
+        "--seed",
+        "18446744073709551615",
+        "--codegen",
+        "cranelift",
+        "--chunk",
+        "0",
+        "--window",
+        "--verify",
+        "",
+    ];
+    let commands = ["inspect", "eval", "opt", "emit", "passes", "init", "bench"];
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
+    let cases = std::env::var("LGN_CLI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
+    for case in 0..cases {
+        let mut args = vec![commands[rng.random_range(0..commands.len())]];
+        if args[0] == "bench" {
+            args.extend(["--batch", "64", "--repeat", "1"]);
+        }
+        for _ in 0..rng.random_range(0..7) {
+            args.push(words[rng.random_range(0..words.len())]);
+        }
+        let out = lgn(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code();
+        assert!(matches!(code, Some(0..=2)), "case {case}: lgn {args:?} ended with {:?}: {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "case {case}: lgn {args:?} panicked: {stderr}");
+    }
+}

@@ -76,3 +76,31 @@ fn yosys_synthesizes_and_counts() {
     assert!(r.lut6 > 0 && r.ice40_lut4 > 0, "{r:?}");
     assert!(r.ff > 0 && r.ice40_ff > 0, "registered outputs need flip-flops: {r:?}");
 }
+
+#[test]
+fn yosys_proves_optimized_verilog_equivalent() {
+    if !tools(&["yosys"]) {
+        return;
+    }
+    let model = RandomSpec::dense(8, 1, 2, 24, 2, 21).build().unwrap();
+    let net = lgn_compiler::lower(&model);
+    let (opt, _) = optimize(&net, OptLevel::O2);
+    assert!(opt.gates.len() < net.gates.len());
+    let dir = tempfile::tempdir().unwrap();
+    let opts = VerilogOptions::default();
+    hardware::write_design(&model, &net, dir.path(), "gold", &opts, 1, 0).unwrap();
+    hardware::write_design(&model, &opt, dir.path(), "gate", &opts, 1, 0).unwrap();
+    let check = |gate_file: &str| {
+        let script = format!(
+            "read_verilog gold.v; read_verilog {gate_file}; proc; flatten; rename -hide w:g*; \
+             equiv_make gold gate equiv; hierarchy -top equiv; equiv_simple -seq 2; equiv_induct; equiv_status -assert"
+        );
+        std::process::Command::new("yosys").args(["-q", "-p", &script]).current_dir(dir.path()).output().unwrap()
+    };
+    let out = check("gate.v");
+    assert!(out.status.success(), "yosys found a difference:\n{}", String::from_utf8_lossy(&out.stderr));
+    // And the check can fail: a design with one count bit inverted is not equivalent.
+    let text = std::fs::read_to_string(dir.path().join("gate.v")).unwrap();
+    std::fs::write(dir.path().join("bad.v"), text.replacen("assign counts[0] = ", "assign counts[0] = ~", 1)).unwrap();
+    assert!(!check("bad.v").status.success(), "yosys accepted a broken design");
+}

@@ -20,7 +20,7 @@ fn make_model(a: &DemoArgs) -> Result<(Model, Option<std::path::PathBuf>)> {
         placement: PlacementKind::Auto,
         epochs: a.epochs,
         batch: 128,
-        lr: 0.01,
+        lr: 0.03,
         init: InitKind::Gaussian,
         residual_z: 5.0,
         seed: 0,
