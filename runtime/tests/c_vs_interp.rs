@@ -1,22 +1,16 @@
 //! The C backend against the reference interpreter, bit for bit: many random netlists built by the system C
 //! compiler in one invocation, plus whole models through the library's own packing and argmax.
 
+mod common;
+use common::run_block;
 use lgn_compiler::backend::c;
 use lgn_compiler::model::{RandomSpec, Threshold};
 use lgn_compiler::testing::random_netlist;
 use lgn_runtime::engine::c::{CEngine, COptions, compiler_available, write_files};
-use lgn_runtime::engine::{Engine, interp};
+use lgn_runtime::engine::interp;
 use lgn_runtime::{Classifier, Inputs};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-fn run(e: &dyn Engine, inputs: &[u64]) -> Vec<u64> {
-    let mut scratch = vec![0u64; e.scratch_words()];
-    scratch[..inputs.len()].copy_from_slice(inputs);
-    let mut out = vec![0u64; e.classes() * e.planes() * e.words()];
-    e.run(&mut scratch, &mut out);
-    out
-}
 
 #[test]
 fn random_netlists_match_interpreter() {
@@ -59,7 +53,7 @@ fn random_netlists_match_interpreter() {
             .iter()
             .flat_map(|&s| scratch[s as usize * c::WORDS..(s as usize + 1) * c::WORDS].to_vec())
             .collect();
-        assert_eq!(got, run(&*reference, &inputs), "netlist {i}");
+        assert_eq!(got, run_block(&*reference, &inputs), "netlist {i}");
     }
 }
 

@@ -1,6 +1,8 @@
 //! The JIT engine against the reference interpreter, bit for bit, on random netlists: all 16 gate ids,
 //! constants, pass-throughs, long chains, wide layers, odd batch sizes, every vector width and reuse window.
 
+mod common;
+use common::run_block;
 use lgn_compiler::backend::jit::{Codegen, JitOptions, OptLevel};
 use lgn_compiler::ir::{Netlist, Signal};
 use lgn_compiler::{GateOp, lower};
@@ -34,14 +36,6 @@ fn random_netlist(seed: u64) -> Netlist {
     net
 }
 
-fn run(e: &dyn Engine, inputs: &[u64]) -> Vec<u64> {
-    let mut scratch = vec![0u64; e.scratch_words()];
-    scratch[..inputs.len()].copy_from_slice(inputs);
-    let mut out = vec![0u64; e.classes() * e.planes() * e.words()];
-    e.run(&mut scratch, &mut out);
-    out
-}
-
 fn cases() -> u32 {
     std::env::var("LGN_TEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000)
 }
@@ -62,7 +56,7 @@ proptest! {
         prop_assert_eq!(reference.words(), words);
         let mut rng = ChaCha8Rng::seed_from_u64(!seed);
         let inputs: Vec<u64> = (0..net.num_inputs * words).map(|_| rng.random()).collect();
-        prop_assert_eq!(run(&jit, &inputs), run(&*reference, &inputs));
+        prop_assert_eq!(run_block(&jit, &inputs), run_block(&*reference, &inputs));
     }
 }
 
@@ -74,5 +68,5 @@ fn jit_runs_a_lowered_model_like_the_interpreter() {
     let reference = interp::build(&net, jit.words());
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let inputs: Vec<u64> = (0..net.num_inputs * jit.words()).map(|_| rng.random()).collect();
-    assert_eq!(run(&jit, &inputs), run(&*reference, &inputs));
+    assert_eq!(run_block(&jit, &inputs), run_block(&*reference, &inputs));
 }

@@ -11,7 +11,7 @@ use lgn_compiler::Netlist;
 use lgn_compiler::backend::c::{self, CCode};
 use lgn_compiler::model::Threshold;
 
-use super::Engine;
+use super::{Engine, Interface, gather};
 use crate::error::{Error, Result};
 
 type BlockFn = unsafe extern "C" fn(*mut u64);
@@ -41,9 +41,7 @@ pub struct CEngine {
     lib: libloading::Library,
     block: BlockFn,
     code: CCode,
-    num_inputs: usize,
-    classes: usize,
-    planes: usize,
+    io: Interface,
     /// Time the C compiler took.
     pub build_time: Duration,
     _dir: tempfile::TempDir,
@@ -92,16 +90,7 @@ impl CEngine {
         let lib = unsafe { libloading::Library::new(&lib_path) }.map_err(|e| c_err(format!("loading: {e}")))?;
         let block = unsafe { lib.get::<BlockFn>(format!("{name}_eval_block\0").as_bytes()).map(|s| *s) }
             .map_err(|e| c_err(format!("symbol: {e}")))?;
-        Ok(CEngine {
-            lib,
-            block,
-            code,
-            num_inputs: net.num_inputs,
-            classes: net.classes(),
-            planes: net.planes(),
-            build_time,
-            _dir: dir,
-        })
+        Ok(CEngine { lib, block, code, io: Interface::of(net), build_time, _dir: dir })
     }
 
     /// Calls the library's own `predict` (its packing and argmax, not the runtime's).
@@ -119,7 +108,7 @@ impl CEngine {
     pub fn scores_native(&self, x: &[u8], n: usize) -> Result<Vec<u32>> {
         let f: ScoresFn = unsafe { self.lib.get::<ScoresFn>(b"lgn_model_scores_r\0").map(|s| *s) }
             .map_err(|e| c_err(e.to_string()))?;
-        let mut out = vec![0u32; n * self.classes];
+        let mut out = vec![0u32; n * self.io.classes];
         let mut scratch = vec![0u64; self.code.scratch_words];
         // SAFETY: as in `predict_native`.
         unsafe { f(x.as_ptr(), n, out.as_mut_ptr(), scratch.as_mut_ptr()) };
@@ -134,26 +123,17 @@ impl Engine for CEngine {
     fn words(&self) -> usize {
         c::WORDS
     }
-    fn num_inputs(&self) -> usize {
-        self.num_inputs
-    }
-    fn classes(&self) -> usize {
-        self.classes
-    }
-    fn planes(&self) -> usize {
-        self.planes
+    fn interface(&self) -> Interface {
+        self.io
     }
     fn scratch_words(&self) -> usize {
-        self.code.scratch_words.max(self.num_inputs * c::WORDS)
+        self.code.scratch_words.max(self.io.num_inputs * c::WORDS)
     }
     fn run(&self, scratch: &mut [u64], out: &mut [u64]) {
         assert!(scratch.len() >= self.code.scratch_words, "scratch too small");
         // SAFETY: the generated code touches only `scratch_words` words of scratch.
         unsafe { (self.block)(scratch.as_mut_ptr()) };
-        let w = c::WORDS;
-        for (i, &s) in self.code.outputs.iter().enumerate() {
-            out[i * w..(i + 1) * w].copy_from_slice(&scratch[s as usize * w..(s as usize + 1) * w]);
-        }
+        gather(scratch, &self.code.outputs, c::WORDS, out);
     }
     fn report(&self) -> Vec<(&'static str, String)> {
         vec![

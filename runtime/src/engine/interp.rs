@@ -8,7 +8,7 @@
 use lgn_compiler::backend::schedule::Schedule;
 use lgn_compiler::{GateOp, Netlist};
 
-use super::Engine;
+use super::{Engine, Interface, gather};
 
 /// One run of gates with the same op at the same level.
 #[derive(Clone, Debug)]
@@ -21,9 +21,7 @@ struct Group {
 /// The interpreter for one netlist, with `W` u64 words per value.
 #[derive(Clone, Debug)]
 pub struct Interpreter<const W: usize> {
-    num_inputs: usize,
-    classes: usize,
-    planes: usize,
+    io: Interface,
     slots: usize,
     groups: Vec<Group>,
     /// Slot of each output count bit, class-major.
@@ -64,14 +62,7 @@ impl<const W: usize> Interpreter<W> {
             })
             .collect();
         let outputs = net.outputs.iter().flatten().map(|s| sched.slot[s.index()]).collect();
-        Interpreter {
-            num_inputs: ni,
-            classes: net.classes(),
-            planes: net.planes(),
-            slots: sched.slots,
-            groups,
-            outputs,
-        }
+        Interpreter { io: Interface::of(net), slots: sched.slots, groups, outputs }
     }
 }
 
@@ -99,14 +90,8 @@ impl<const W: usize> Engine for Interpreter<W> {
     fn words(&self) -> usize {
         W
     }
-    fn num_inputs(&self) -> usize {
-        self.num_inputs
-    }
-    fn classes(&self) -> usize {
-        self.classes
-    }
-    fn planes(&self) -> usize {
-        self.planes
+    fn interface(&self) -> Interface {
+        self.io
     }
     fn scratch_words(&self) -> usize {
         self.slots * W
@@ -136,8 +121,6 @@ impl<const W: usize> Engine for Interpreter<W> {
                 _ => apply::<W>(v, t, |_, _| !0),
             }
         }
-        for (i, &s) in self.outputs.iter().enumerate() {
-            out[i * W..(i + 1) * W].copy_from_slice(&v[s as usize * W..(s as usize + 1) * W]);
-        }
+        gather(v, &self.outputs, W, out);
     }
 }

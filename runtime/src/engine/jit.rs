@@ -3,22 +3,20 @@
 use lgn_compiler::Netlist;
 use lgn_compiler::backend::jit::{self, JitKernel, JitOptions};
 
-use super::Engine;
+use super::{Engine, Interface, gather};
 use crate::error::Result;
 
 /// A netlist compiled to native code.
 pub struct JitEngine {
     kernel: JitKernel,
-    num_inputs: usize,
-    classes: usize,
-    planes: usize,
+    io: Interface,
 }
 
 impl JitEngine {
     /// Compiles `net` with `opts`.
     pub fn new(net: &Netlist, opts: &JitOptions) -> Result<JitEngine> {
         let kernel = jit::compile(net, opts)?;
-        Ok(JitEngine { kernel, num_inputs: net.num_inputs, classes: net.classes(), planes: net.planes() })
+        Ok(JitEngine { kernel, io: Interface::of(net) })
     }
 
     /// The compiled kernel (for its statistics).
@@ -34,17 +32,11 @@ impl Engine for JitEngine {
     fn words(&self) -> usize {
         self.kernel.words
     }
-    fn num_inputs(&self) -> usize {
-        self.num_inputs
-    }
-    fn classes(&self) -> usize {
-        self.classes
-    }
-    fn planes(&self) -> usize {
-        self.planes
+    fn interface(&self) -> Interface {
+        self.io
     }
     fn scratch_words(&self) -> usize {
-        (self.kernel.slots * self.kernel.words).max(self.num_inputs * self.kernel.words)
+        (self.kernel.slots * self.kernel.words).max(self.io.num_inputs * self.kernel.words)
     }
     fn report(&self) -> Vec<(&'static str, String)> {
         let s = &self.kernel.stats;
@@ -61,9 +53,6 @@ impl Engine for JitEngine {
     }
     fn run(&self, scratch: &mut [u64], out: &mut [u64]) {
         self.kernel.run(scratch);
-        let w = self.kernel.words;
-        for (i, &s) in self.kernel.outputs.iter().enumerate() {
-            out[i * w..(i + 1) * w].copy_from_slice(&scratch[s as usize * w..(s as usize + 1) * w]);
-        }
+        gather(scratch, &self.kernel.outputs, self.kernel.words, out);
     }
 }
