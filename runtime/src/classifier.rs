@@ -76,7 +76,8 @@ impl Classifier {
         }
     }
 
-    /// Runs the blocks of `x` in parallel; `per_block(planes, first_sample, samples)` consumes each result.
+    /// Runs the blocks of `x` in parallel: `dest` holds `per_sample` values per sample, and `f(count_planes,
+    /// dest_of_block)` fills each block's part from its count planes.
     fn for_blocks<T: Send>(
         &self,
         x: Inputs<'_>,

@@ -8,12 +8,10 @@ use crate::cli::BenchArgs;
 pub fn run(a: BenchArgs) -> Result<()> {
     let model = super::load_model(&a.model)?;
     let images = super::bench_images(&model, &a.data, a.batch);
-    let (clf, compile_time) = super::compile(&model, &a.run)?;
+    let super::Compiled { clf, time: compile_time, gates } = super::compile(&model, &a.run)?;
     let threads = a.run.threads.unwrap_or_else(rayon::current_num_threads);
     eprintln!("timing {} passes over {} images on {threads} thread(s)…", a.repeat, a.batch);
     let secs = super::with_threads(&a.run, || super::best_time(&clf, &images, a.repeat))??;
-    let gates =
-        lgn_compiler::passes::optimize(&lgn_compiler::lower(&model), super::opt_level(a.run.opt_level)).0.gates.len();
     let ips = a.batch as f64 / secs;
     let per_core = gates as f64 * ips / threads as f64;
     if a.json {

@@ -14,7 +14,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     if let Some(n) = a.limit {
         data.truncate(n);
     }
-    let (clf, compile_time) = super::compile(&model, &a.run)?;
+    let super::Compiled { clf, time: compile_time, .. } = super::compile(&model, &a.run)?;
     let t = Instant::now();
     let pred = super::with_threads(&a.run, || clf.predict(data.inputs()))??;
     let secs = t.elapsed().as_secs_f64();

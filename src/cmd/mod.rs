@@ -48,8 +48,18 @@ pub fn load_model(path: &Path) -> Result<Model> {
     Ok(lgn_compiler::model::load(path)?)
 }
 
-/// Lowers and compiles a model for the chosen engine; returns it with the compile time.
-pub fn compile(model: &Model, opts: &RunOpts) -> Result<(Classifier, Duration)> {
+/// A model compiled for an engine.
+pub struct Compiled {
+    /// The runnable classifier.
+    pub clf: Classifier,
+    /// Lowering, optimisation and code generation time.
+    pub time: Duration,
+    /// Gates of the compiled (optimised) netlist.
+    pub gates: usize,
+}
+
+/// Lowers, optimises and compiles a model for the chosen engine.
+pub fn compile(model: &Model, opts: &RunOpts) -> Result<Compiled> {
     let t = Instant::now();
     let (net, _) = lgn_compiler::passes::optimize(&lgn_compiler::lower(model), opt_level(opts.opt_level));
     let e: Box<dyn lgn_runtime::Engine> = match opts.engine {
@@ -64,8 +74,8 @@ pub fn compile(model: &Model, opts: &RunOpts) -> Result<(Classifier, Duration)> 
             Box::new(lgn_runtime::engine::c::CEngine::build(&net, model.encoder(), &copts)?)
         }
     };
-    let elapsed = t.elapsed();
-    Ok((Classifier::new(model, e)?, elapsed))
+    let time = t.elapsed();
+    Ok(Compiled { clf: Classifier::new(model, e)?, time, gates: net.gates.len() })
 }
 
 /// The optimisation level of a `-O` number.
