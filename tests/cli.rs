@@ -5,7 +5,12 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn lgn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lgn")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
+    lgn_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// Runs `lgn` in `dir` (commands with default output paths write there).
+fn lgn_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lgn")).args(args).current_dir(dir).output().unwrap()
 }
 
 fn ok(args: &[&str]) -> String {
@@ -190,7 +195,8 @@ fn random_command_lines_never_panic() {
         for _ in 0..rng.random_range(0..7) {
             args.push(words[rng.random_range(0..words.len())]);
         }
-        let out = lgn(&args);
+        // In the temporary folder: random words may make any command write its default output file.
+        let out = lgn_in(dir.path(), &args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code();
         assert!(matches!(code, Some(0..=2)), "case {case}: lgn {args:?} ended with {:?}: {stderr}", out.status);
