@@ -298,6 +298,15 @@ pub enum InitKind {
     Residual,
 }
 
+/// burn CPU backend for training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    /// burn-flex (pure Rust; the fastest measured here).
+    Flex,
+    /// burn-ndarray (deprecated by burn; for comparison).
+    Ndarray,
+}
+
 /// Threshold placement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PlacementKind {
@@ -354,6 +363,9 @@ pub struct TrainArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// burn CPU backend.
+    #[arg(long, value_enum, default_value_t = BackendKind::Flex)]
+    pub backend: BackendKind,
     /// Output model file (rewritten atomically after every epoch).
     #[arg(short, long, default_value = "model.lgn")]
     pub output: PathBuf,

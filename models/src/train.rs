@@ -18,9 +18,31 @@ use crate::logic::Init;
 use crate::net::LogicNet;
 use crate::{Error, Result};
 
+/// The burn CPU backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// `flex`, burn's pure-Rust CPU backend (measured fastest here).
+    Flex,
+    /// `ndarray` (deprecated in burn 0.22; kept for comparison).
+    NdArray,
+}
+
+impl Backend {
+    /// The autodiff device of this backend.
+    pub fn device(self) -> Device {
+        match self {
+            Backend::Flex => Device::flex().autodiff(),
+            #[allow(deprecated)]
+            Backend::NdArray => Device::ndarray().autodiff(),
+        }
+    }
+}
+
 /// What to train and how.
 #[derive(Clone, Debug)]
 pub struct TrainConfig {
+    /// The burn backend.
+    pub backend: Backend,
     /// Width of each logic layer (the last must be divisible by the class count).
     pub widths: Vec<usize>,
     /// GroupSum temperature.
@@ -44,6 +66,7 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
+            backend: Backend::Flex,
             widths: vec![8000; 6],
             tau: 10.0,
             thresholds: 1,
@@ -149,7 +172,7 @@ pub fn train(
     if !(cfg.tau.is_finite() && cfg.tau > 0.0) {
         return Err(Error::Config(format!("tau must be positive, got {}", cfg.tau)));
     }
-    let device = Device::default().autodiff();
+    let device = cfg.backend.device();
     let enc = encode::fit(train, cfg.thresholds, cfg.placement);
     let bits = enc.outputs();
     let n = train.len();

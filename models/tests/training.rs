@@ -24,6 +24,7 @@ fn xor_data() -> Dataset {
 
 fn small_config(epochs: usize) -> TrainConfig {
     TrainConfig {
+        backend: lgn_models::train::Backend::Flex,
         widths: vec![24, 24, 8],
         tau: 1.0,
         thresholds: 1,

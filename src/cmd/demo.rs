@@ -26,6 +26,7 @@ fn make_model(a: &DemoArgs) -> Result<(Model, Option<std::path::PathBuf>)> {
         seed: 0,
         limit: None,
         threads: a.run.threads,
+        backend: crate::cli::BackendKind::Flex,
         output: a.output.clone(),
         plot: None,
         json: false,

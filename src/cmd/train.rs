@@ -78,6 +78,10 @@ pub fn train(a: &TrainArgs) -> Result<Trained> {
         anyhow::bail!("--width {} must be a positive multiple of the {classes} classes, with --layers ≥ 1", a.width);
     }
     let cfg = TrainConfig {
+        backend: match a.backend {
+            crate::cli::BackendKind::Flex => lgn_models::train::Backend::Flex,
+            crate::cli::BackendKind::Ndarray => lgn_models::train::Backend::NdArray,
+        },
         widths: vec![a.width; a.layers],
         tau: a.tau,
         thresholds: a.thresholds,
