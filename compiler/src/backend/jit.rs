@@ -24,8 +24,7 @@ use cranelift_module::{Linkage, Module, default_libcall_names};
 
 use super::schedule::Slots;
 use crate::error::{Error, Result};
-use crate::gate::GateOp;
-use crate::ir::{Gate, Netlist};
+use crate::ir::Netlist;
 
 /// Cranelift optimisation level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -318,7 +317,8 @@ fn emit_chunk(
     let ones = b.ins().bnot(zero);
     let chunk_end = (ni + end) as u32;
     for g in start..end {
-        let Gate { op, a, b: bb } = net.gates[g];
+        let gate = net.gates[g];
+        let op = gate.op;
         let me = (ni + g) as u32;
         let load = |b: &mut FunctionBuilder, win: &mut Window, s: u32| -> [Value; 8] {
             if let Some(v) = made.get(s).or_else(|| win.get(s)) {
@@ -331,13 +331,9 @@ fn emit_chunk(
             win.put(s, vals);
             vals
         };
-        let (va, vb) = if op.is_constant() {
-            ([zero; 8], [zero; 8])
-        } else {
-            let va = if op.reads_a() || op == GateOp::A { load(&mut b, &mut win, a.0) } else { [zero; 8] };
-            let vb = if op.reads_b() || op == GateOp::B { load(&mut b, &mut win, bb.0) } else { [zero; 8] };
-            (va, vb)
-        };
+        let [ra, rb] = gate.reads();
+        let va = ra.map_or([zero; 8], |s| load(&mut b, &mut win, s.0));
+        let vb = rb.map_or([zero; 8], |s| load(&mut b, &mut win, s.0));
         let mut out = [zero; 8];
         for v in 0..nv {
             let (x, y) = (va[v], vb[v]);

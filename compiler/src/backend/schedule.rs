@@ -11,13 +11,27 @@
 use crate::gate::GateOp;
 use crate::ir::Netlist;
 
+/// For every signal, the largest `key(g)` over the gates `g` that read it ([`Gate::reads`](crate::ir::Gate)),
+/// starting from `init`; output count bits get `u32::MAX` (they live to the end).
+fn last_readers(net: &Netlist, mut last: Vec<u32>, key: impl Fn(usize) -> u32) -> Vec<u32> {
+    for (g, gate) in net.gates.iter().enumerate() {
+        for s in gate.reads().into_iter().flatten() {
+            last[s.index()] = last[s.index()].max(key(g));
+        }
+    }
+    for s in net.outputs.iter().flatten() {
+        last[s.index()] = u32::MAX;
+    }
+    last
+}
+
 /// Slots and liveness of a netlist in its stored order.
 #[derive(Clone, Debug)]
 pub struct Slots {
     /// Slot of every signal.
     pub slot: Vec<u32>,
-    /// Index of the last gate reading each signal (`u32::MAX` for outputs, `None`-like `0` never read is
-    /// encoded as the producer's own index).
+    /// Signal index of the last gate reading each signal (`u32::MAX` for outputs; a signal nobody reads has its
+    /// own index).
     pub last_use: Vec<u32>,
     /// Number of slots.
     pub count: usize,
@@ -30,18 +44,7 @@ impl Slots {
         let n = net.num_signals();
         // last_use[s] = index (in signal numbering) of the last gate reading s; a signal nobody reads dies
         // at its own gate.
-        let mut last_use: Vec<u32> = (0..n as u32).collect();
-        for (g, gate) in net.gates.iter().enumerate() {
-            if gate.op.is_constant() {
-                continue;
-            }
-            let me = (ni + g) as u32;
-            last_use[gate.a.index()] = me;
-            last_use[gate.b.index()] = me;
-        }
-        for s in net.outputs.iter().flatten() {
-            last_use[s.index()] = u32::MAX;
-        }
+        let last_use = last_readers(net, (0..n as u32).collect(), |g| (ni + g) as u32);
         let mut slot: Vec<u32> = (0..ni as u32).collect();
         slot.resize(n, u32::MAX);
         let mut free: Vec<u32> = Vec::new();
@@ -50,12 +53,10 @@ impl Slots {
         free.extend((0..ni as u32).filter(|&s| last_use[s as usize] == s));
         for (g, gate) in net.gates.iter().enumerate() {
             let me = (ni + g) as u32;
-            if !gate.op.is_constant() {
-                if last_use[gate.a.index()] == me {
-                    free.push(slot[gate.a.index()]);
-                }
-                if gate.b != gate.a && last_use[gate.b.index()] == me {
-                    free.push(slot[gate.b.index()]);
+            let [ra, rb] = gate.reads();
+            for s in [ra, rb.filter(|&b| Some(b) != ra)].into_iter().flatten() {
+                if last_use[s.index()] == me {
+                    free.push(slot[s.index()]);
                 }
             }
             slot[me as usize] = free.pop().unwrap_or_else(|| {
@@ -93,18 +94,7 @@ impl Schedule {
             by_level[level[ni + g] as usize].push(g);
         }
         // The last level at which each signal is read; outputs live forever.
-        let mut last_use = vec![0u32; net.num_signals()];
-        for (g, gate) in net.gates.iter().enumerate() {
-            let l = level[ni + g];
-            if !gate.op.is_constant() {
-                for s in [gate.a, gate.b] {
-                    last_use[s.index()] = last_use[s.index()].max(l);
-                }
-            }
-        }
-        for s in net.outputs.iter().flatten() {
-            last_use[s.index()] = u32::MAX;
-        }
+        let last_use = last_readers(net, vec![0; net.num_signals()], |g| level[ni + g]);
         let mut dying: Vec<Vec<u32>> = vec![Vec::new(); max_level + 1];
         let mut slot: Vec<u32> = (0..ni as u32).collect();
         slot.resize(net.num_signals(), u32::MAX);

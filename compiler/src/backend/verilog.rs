@@ -47,13 +47,9 @@ pub fn emit(net: &Netlist, enc: &Threshold, name: &str, opts: &VerilogOptions) -
     let mut delay = vec![0u32; net.num_signals()];
     // Inputs a gate ignores (constants read nothing, pass-throughs one input) are not wired at all: a
     // constant's level does not depend on its inputs.
-    let reads = |g: &crate::ir::Gate| {
-        let (ra, rb) = (g.op.reads_a(), g.op.reads_b());
-        [ra.then_some(g.a.index()), rb.then_some(g.b.index())]
-    };
     for (g, gate) in net.gates.iter().enumerate() {
         let t = stage(ni + g);
-        for s in reads(gate).into_iter().flatten() {
+        for s in gate.reads().into_iter().flatten().map(|s| s.index()) {
             delay[s] = delay[s].max(t - stage(s));
         }
     }
@@ -98,8 +94,8 @@ pub fn emit(net: &Netlist, enc: &Threshold, name: &str, opts: &VerilogOptions) -
     }
     for (g, gate) in net.gates.iter().enumerate() {
         let t = stage(ni + g);
-        let [ra, rb] = reads(gate);
-        let (a, b) = (ra.map_or(String::new(), |s| at(s, t)), rb.map_or(String::new(), |s| at(s, t)));
+        let [ra, rb] = gate.reads();
+        let (a, b) = (ra.map_or(String::new(), |s| at(s.index(), t)), rb.map_or(String::new(), |s| at(s.index(), t)));
         let e = match gate.op.id() {
             0 => "1'b0".to_string(),
             1 => format!("{a} & {b}"),

@@ -34,6 +34,14 @@ pub struct Gate {
     pub b: Signal,
 }
 
+impl Gate {
+    /// The inputs the gate's function depends on: none for a constant, one for a pass-through or inverter.
+    /// Backends read, wire and keep alive only these.
+    pub fn reads(&self) -> [Option<Signal>; 2] {
+        [self.op.reads_a().then_some(self.a), self.op.reads_b().then_some(self.b)]
+    }
+}
+
 /// A named range of gates that came from one layer of the model (metadata for reports and backends).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Span {

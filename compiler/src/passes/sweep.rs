@@ -14,13 +14,9 @@ pub fn run(net: &Netlist) -> Netlist {
         live[s.index()] = true;
     }
     for g in (0..net.gates.len()).rev() {
-        if live[ni + g] && !net.gates[g].op.is_constant() {
-            let gate = &net.gates[g];
-            if gate.op.reads_a() {
-                live[gate.a.index()] = true;
-            }
-            if gate.op.reads_b() {
-                live[gate.b.index()] = true;
+        if live[ni + g] {
+            for s in net.gates[g].reads().into_iter().flatten() {
+                live[s.index()] = true;
             }
         }
     }
@@ -34,9 +30,7 @@ pub fn run(net: &Netlist) -> Netlist {
             continue;
         }
         // Inputs a gate ignores may be dead: point them at signal 0.
-        let pick = |used: bool, s: Signal| if used { Signal(map[s.index()]) } else { Signal(0) };
-        let a = pick(!gate.op.is_constant() && (gate.op.reads_a()), gate.a);
-        let b = pick(!gate.op.is_constant() && (gate.op.reads_b()), gate.b);
+        let [a, b] = gate.reads().map(|r| r.map_or(Signal(0), |s| Signal(map[s.index()])));
         map[ni + g] = out.push(gate.op, a, b).0;
     }
     new_index.push(out.gates.len());
