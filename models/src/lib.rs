@@ -7,7 +7,10 @@
 //! discretized [`lgn_compiler::Model`]. See `ARCHITECTURE.md`.
 #![deny(missing_docs)]
 
+pub mod augment;
+pub mod checkpoint;
 pub mod encode;
+pub mod fused;
 pub mod logic;
 pub mod net;
 pub mod plot;

@@ -72,6 +72,20 @@ impl DenseLogic {
         }
     }
 
+    /// The wiring in the fused kernel's form.
+    pub fn wiring(&self) -> crate::fused::Wiring {
+        crate::fused::Wiring {
+            inputs: self.inputs,
+            a: self.wires.iter().map(|w| w[0]).collect(),
+            b: self.wires.iter().map(|w| w[1]).collect(),
+        }
+    }
+
+    /// The logits as a host vector, `[width, 16]` row-major.
+    pub fn host_logits(&self) -> Vec<f32> {
+        self.logits.val().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 logits")
+    }
+
     /// Number of neurons.
     pub fn width(&self) -> usize {
         self.wires.len()

@@ -59,6 +59,11 @@ impl LogicNet {
         sums.transpose().div_scalar(self.tau)
     }
 
+    /// Every layer's logits as host vectors (for the fused kernel).
+    pub fn host_logits(&self) -> Vec<Vec<f32>> {
+        self.layers.iter().map(DenseLogic::host_logits).collect()
+    }
+
     /// The discretized network (each neuron keeps its most likely gate) as a model with encoder `enc`.
     pub fn export(&self, enc: &Threshold, input_shape: &[usize]) -> lgn_compiler::Result<Model> {
         let mut layers = vec![Layer::Threshold(enc.clone())];

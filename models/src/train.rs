@@ -1,27 +1,31 @@
 //! The training loop: Adam on relaxed logic, with discretized evaluation every epoch.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::module::Module;
+use burn::module::{Module, Param, ParamId};
+use burn::optim::OptimizerRecord;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::loss::cross_entropy_with_logits;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use lgn_compiler::Model;
 use lgn_compiler::model::Threshold;
-use lgn_runtime::Classifier;
 use lgn_runtime::data::Dataset;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::encode::{self, Placement};
-use crate::logic::Init;
+use crate::logic::{DenseLogic, Init};
 use crate::net::LogicNet;
 use crate::{Error, Result};
+use crate::{checkpoint, fused};
 
-/// The burn CPU backend.
+/// How gradients are computed: the fused kernel, or burn's autodiff over generic ops on a CPU backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
-    /// `flex`, burn's pure-Rust CPU backend (measured fastest here).
+    /// The hand-written fused forward/backward ([`crate::fused`]), parameters and Adam in burn `flex`.
+    Fused,
+    /// Generic burn ops with autodiff on `flex`, burn's pure-Rust CPU backend.
     Flex,
     /// `ndarray` (deprecated in burn 0.22; kept for comparison).
     NdArray,
@@ -31,7 +35,7 @@ impl Backend {
     /// The autodiff device of this backend.
     pub fn device(self) -> Device {
         match self {
-            Backend::Flex => Device::flex().autodiff(),
+            Backend::Fused | Backend::Flex => Device::flex().autodiff(),
             #[allow(deprecated)]
             Backend::NdArray => Device::ndarray().autodiff(),
         }
@@ -61,12 +65,18 @@ pub struct TrainConfig {
     pub init: Init,
     /// Seed of wiring, initialisation and shuffling.
     pub seed: u64,
+    /// Augmentation: translate every training image by up to this many pixels, anew each epoch (0: off).
+    pub shift: usize,
+    /// Where to write a checkpoint after every epoch (none if `None`).
+    pub checkpoint: Option<PathBuf>,
+    /// Continue from the checkpoint instead of starting afresh (it must exist and match the configuration).
+    pub resume: bool,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
-            backend: Backend::Flex,
+            backend: Backend::Fused,
             widths: vec![8000; 6],
             tau: 10.0,
             thresholds: 1,
@@ -76,6 +86,9 @@ impl Default for TrainConfig {
             lr: 0.01,
             init: Init::Gaussian,
             seed: 0,
+            shift: 0,
+            checkpoint: None,
+            resume: false,
         }
     }
 }
@@ -143,9 +156,7 @@ fn accuracy(scores: Tensor<2>, labels: &[u32]) -> f64 {
 
 /// Discretized accuracy of `model` on `data`, through the same lowering, optimisation and engine as `lgn eval`.
 pub fn discrete_accuracy(model: &Model, data: &Dataset) -> Result<f64> {
-    let (net, _) = lgn_compiler::passes::optimize(&lgn_compiler::lower(model), lgn_compiler::passes::OptLevel::O2);
-    let engine = lgn_runtime::engine::jit::JitEngine::new(&net, &Default::default())?;
-    let clf = Classifier::new(model, Box::new(engine))?;
+    let clf = lgn_runtime::compile(model, &Default::default())?.clf;
     let pred = clf.predict(data.inputs())?;
     Ok(pred.iter().zip(&data.y).filter(|(p, y)| p == y).count() as f64 / data.len().max(1) as f64)
 }
@@ -172,51 +183,133 @@ pub fn train(
     if !(cfg.tau.is_finite() && cfg.tau > 0.0) {
         return Err(Error::Config(format!("tau must be positive, got {}", cfg.tau)));
     }
+    if cfg.shift > 0 && crate::augment::image_dims(&train.shape).is_none() {
+        return Err(Error::Config(format!("shifting needs image samples, but samples have shape {:?}", train.shape)));
+    }
     let device = cfg.backend.device();
     let enc = encode::fit(train, cfg.thresholds, cfg.placement);
     let bits = enc.outputs();
     let n = train.len();
-    let x_train: Tensor<2> = Tensor::from_data(TensorData::new(encode::encode(train, &enc), [bits, n]), &device);
-    let x_test: Tensor<2> = Tensor::from_data(TensorData::new(encode::encode(test, &enc), [bits, test.len()]), &device);
+    let mut x_train_host = encode::encode(train, &enc);
+    let x_test_host = encode::encode(test, &enc);
+    let test_host = fused::Encoded { x: &x_test_host, samples: test.len() };
+    // The generic-ops path keeps the encoded sets as burn tensors too.
+    let mut burn_x: Option<(Tensor<2>, Tensor<2>)> = (cfg.backend != Backend::Fused).then(|| {
+        (
+            Tensor::from_data(TensorData::new(x_train_host.clone(), [bits, n]), &device),
+            Tensor::from_data(TensorData::new(x_test_host.clone(), [bits, test.len()]), &device),
+        )
+    });
     let mut net = LogicNet::new(bits, &cfg.widths, classes, cfg.tau, cfg.init, cfg.seed, &device);
-    let mut optim = AdamConfig::new().init();
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5348_5546);
+    let wiring: Vec<fused::Wiring> = net.layers.iter().map(DenseLogic::wiring).collect();
+    // PyTorch's epsilon (burn's default is 1e-5, which damps the tiny gradients of deep logic layers).
+    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+    let fingerprint = format!(
+        "widths {:?} tau {} thresholds {} {:?} batch {} lr {} init {:?} seed {} shift {} data {} train {} test {} features {} classes {}",
+        cfg.widths,
+        cfg.tau,
+        cfg.thresholds,
+        cfg.placement,
+        cfg.batch,
+        cfg.lr,
+        cfg.init,
+        cfg.seed,
+        cfg.shift,
+        train.source.display(),
+        n,
+        test.len(),
+        train.features(),
+        classes
+    );
     let mut history = History::new();
-    let mut order: Vec<usize> = (0..n).collect();
+    if cfg.resume {
+        let path = cfg.checkpoint.as_ref().ok_or_else(|| Error::Config("resuming needs a checkpoint path".into()))?;
+        if !path.exists() {
+            return Err(Error::Config(format!("cannot resume: no checkpoint at {}", path.display())));
+        }
+        let c = checkpoint::load(path)?;
+        if c.fingerprint != fingerprint {
+            return Err(Error::Config(format!(
+                "cannot resume from {}: it was made with another configuration or data set\n  checkpoint: {}\n  now:        {fingerprint}",
+                path.display(),
+                c.fingerprint
+            )));
+        }
+        for ((l, id), logits) in net.layers.iter_mut().zip(&c.param_ids).zip(c.logits) {
+            let w = l.width();
+            l.logits =
+                Param::initialized(ParamId::from(*id), Tensor::from_data(TensorData::new(logits, [w, 16]), &device));
+        }
+        let record = OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(c.optimizer))
+            .map_err(|e| Error::Io(format!("{}: optimizer state: {e:?}", path.display())))?;
+        optim = optim.load_record(record);
+        history = c.history;
+    }
     let mut model = net.export(&enc, &train.shape)?;
-    for epoch in 1..=cfg.epochs {
+    for epoch in history.len() + 1..=cfg.epochs {
         let t_epoch = Instant::now();
+        // Seeded per epoch, so that a resumed run sees the batches of an uninterrupted one.
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5348_5546 ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut order: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {
             order.swap(i, rand::RngExt::random_range(&mut rng, 0..=i));
         }
+        if cfg.shift > 0 {
+            x_train_host = encode::encode(&crate::augment::shift_images(train, cfg.shift, &mut rng), &enc);
+            if let Some((xt, _)) = burn_x.as_mut() {
+                *xt = Tensor::from_data(TensorData::new(x_train_host.clone(), [bits, n]), &device);
+            }
+        }
+        let train_host = fused::Encoded { x: &x_train_host, samples: n };
         let steps = n.div_ceil(cfg.batch);
         on_event(Event::EpochStart { epoch, steps });
         let (mut loss_sum, mut correct, mut step_times) = (0.0, 0.0, Vec::with_capacity(steps));
         for chunk in order.chunks(cfg.batch) {
             let t = Instant::now();
-            let idx: Vec<i64> = chunk.iter().map(|&i| i as i64).collect();
-            let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [chunk.len()]), &device);
             let labels: Vec<u32> = chunk.iter().map(|&i| train.y[i]).collect();
-            let xb = x_train.clone().select(1, idx);
-            let scores = net.forward(xb);
-            let loss = cross_entropy_with_logits(scores.clone(), onehot(&labels, classes, &device));
-            let loss_value: f64 = loss.clone().into_scalar::<f32>() as f64;
-            let grads = GradientsParams::from_grads(loss.backward(), &net);
-            net = optim.step(cfg.lr, net, grads);
+            let (loss_value, acc);
+            if cfg.backend == Backend::Fused {
+                let logits = net.host_logits();
+                let r = fused::step(&wiring, &logits, train_host, chunk, &labels, classes, cfg.tau);
+                let inner = Device::flex();
+                let mut grads = GradientsParams::new();
+                for (l, g) in net.layers.iter().zip(r.grads) {
+                    grads.register(l.logits.id, Tensor::<2>::from_data(TensorData::new(g, [l.width(), 16]), &inner));
+                }
+                net = optim.step(cfg.lr, net, grads);
+                (loss_value, acc) = (r.loss, r.correct as f64 / chunk.len() as f64);
+            } else {
+                let idx: Vec<i64> = chunk.iter().map(|&i| i as i64).collect();
+                let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [chunk.len()]), &device);
+                let xb = burn_x.as_ref().expect("built for generic ops").0.clone().select(1, idx);
+                let scores = net.forward(xb);
+                let loss = cross_entropy_with_logits(scores.clone(), onehot(&labels, classes, &device));
+                loss_value = loss.clone().into_scalar::<f32>() as f64;
+                let grads = GradientsParams::from_grads(loss.backward(), &net);
+                net = optim.step(cfg.lr, net, grads);
+                acc = accuracy(scores.detach(), &labels);
+            }
             step_times.push(t.elapsed().as_secs_f64() * 1e3);
-            let acc = accuracy(scores.detach(), &labels);
             loss_sum += loss_value * chunk.len() as f64;
             correct += acc * chunk.len() as f64;
             on_event(Event::Step { loss: loss_value, acc });
         }
-        // Relaxed test accuracy (no gradients), in chunks.
-        let valid = net.valid();
-        let mut relaxed_correct = 0.0;
-        for start in (0..test.len()).step_by(1000) {
-            let end = (start + 1000).min(test.len());
-            let xb = x_test.clone().inner().slice([0..bits, start..end]);
-            relaxed_correct += accuracy(valid.forward(xb), &test.y[start..end]) * (end - start) as f64;
-        }
+        // Relaxed test accuracy (no gradients).
+        let relaxed_correct = if cfg.backend == Backend::Fused {
+            let all: Vec<usize> = (0..test.len()).collect();
+            let pred = fused::predict(&wiring, &net.host_logits(), test_host, &all, classes, cfg.tau);
+            pred.iter().zip(&test.y).filter(|(p, y)| **p == **y as usize).count() as f64
+        } else {
+            let valid = net.valid();
+            let mut c = 0.0;
+            for start in (0..test.len()).step_by(1000) {
+                let end = (start + 1000).min(test.len());
+                let xb = burn_x.as_ref().expect("built for generic ops").1.clone().inner().slice([0..bits, start..end]);
+                c += accuracy(valid.forward(xb), &test.y[start..end]) * (end - start) as f64;
+            }
+            c
+        };
         model = net.export(&enc, &train.shape)?;
         let test_acc_discrete = discrete_accuracy(&model, test)?;
         step_times.sort_by(f64::total_cmp);
@@ -230,6 +323,18 @@ pub fn train(
             step_ms: step_times[step_times.len() / 2],
         };
         history.push(record.clone());
+        if let Some(path) = &cfg.checkpoint {
+            let optimizer = optim.to_record().into_bytes().map_err(|e| Error::Io(format!("optimizer state: {e:?}")))?;
+            let c = checkpoint::Checkpoint {
+                epoch,
+                fingerprint: fingerprint.clone(),
+                param_ids: net.layers.iter().map(|l| l.logits.id.val()).collect(),
+                logits: net.host_logits(),
+                optimizer: optimizer.to_vec(),
+                history: history.clone(),
+            };
+            checkpoint::save(&c, path)?;
+        }
         on_event(Event::EpochEnd(record, Box::new(model.clone())));
     }
     Ok((model, enc, history))

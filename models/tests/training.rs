@@ -3,8 +3,9 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use lgn_models::encode::{self, Placement};
+use lgn_models::fused;
 use lgn_models::logic::Init;
-use lgn_models::train::{TrainConfig, discrete_accuracy};
+use lgn_models::train::{Backend, TrainConfig, discrete_accuracy};
 use lgn_models::{LogicNet, train};
 use lgn_runtime::data::{Dataset, Features};
 use lgn_runtime::{Classifier, Inputs};
@@ -24,7 +25,7 @@ fn xor_data() -> Dataset {
 
 fn small_config(epochs: usize) -> TrainConfig {
     TrainConfig {
-        backend: lgn_models::train::Backend::Flex,
+        backend: Backend::Fused,
         widths: vec![24, 24, 8],
         tau: 1.0,
         thresholds: 1,
@@ -34,16 +35,75 @@ fn small_config(epochs: usize) -> TrainConfig {
         lr: 0.05,
         init: Init::Gaussian,
         seed: 3,
+        shift: 0,
+        checkpoint: None,
+        resume: false,
     }
 }
 
 #[test]
 fn learns_xor_exactly() {
     let data = xor_data();
-    let (model, _, history) = train(&small_config(150), &data, &data, |_| {}).unwrap();
-    let last = history.last().unwrap();
-    assert_eq!(last.test_acc_discrete, 1.0, "{history:#?}");
-    assert_eq!(discrete_accuracy(&model, &data).unwrap(), 1.0);
+    for backend in [Backend::Fused, Backend::Flex] {
+        let cfg = TrainConfig { backend, ..small_config(150) };
+        let (model, _, history) = train(&cfg, &data, &data, |_| {}).unwrap();
+        let last = history.last().unwrap();
+        assert_eq!(last.test_acc_discrete, 1.0, "{backend:?}: {history:#?}");
+        assert_eq!(discrete_accuracy(&model, &data).unwrap(), 1.0);
+    }
+}
+
+/// A random net and batch for comparing the fused kernel with burn's autodiff.
+fn fused_case(batch: usize) -> (LogicNet, Vec<f32>, Vec<u32>, Device) {
+    let device = Device::default().autodiff();
+    let net = LogicNet::new(20, &[48, 40, 30], 3, 2.5, Init::Gaussian, 9, &device);
+    let x: Vec<f32> = (0..20 * batch).map(|i| ((i * 7919 + i / 3) % 5 == 0) as u8 as f32).collect();
+    let y: Vec<u32> = (0..batch as u32).map(|i| (i * 5 + 1) % 3).collect();
+    (net, x, y, device)
+}
+
+#[test]
+fn fused_kernel_matches_autodiff() {
+    // 45 samples: two parallel tasks, the last block partial.
+    let batch = 45;
+    let (net, x, y, device) = fused_case(batch);
+    let xt = Tensor::<2>::from_data(TensorData::new(x.clone(), [20, batch]), &device);
+    let mut onehot = vec![0f32; batch * 3];
+    for (i, &c) in y.iter().enumerate() {
+        onehot[i * 3 + c as usize] = 1.0;
+    }
+    let target = Tensor::<2>::from_data(TensorData::new(onehot, [batch, 3]), &device);
+    let loss = burn::tensor::loss::cross_entropy_with_logits(net.forward(xt), target);
+    let loss_value = loss.clone().into_scalar::<f32>() as f64;
+    let grads = loss.backward();
+    let wiring: Vec<_> = net.layers.iter().map(|l| l.wiring()).collect();
+    let samples: Vec<usize> = (0..batch).collect();
+    let r = fused::step(&wiring, &net.host_logits(), fused::Encoded { x: &x, samples: batch }, &samples, &y, 3, 2.5);
+    assert!((r.loss - loss_value).abs() < 1e-5, "fused loss {} vs autodiff {loss_value}", r.loss);
+    for (l, layer) in net.layers.iter().enumerate() {
+        let auto: Vec<f32> = layer.logits.grad(&grads).unwrap().into_data().try_into_vec::<f32>().unwrap();
+        let scale = auto.iter().fold(0f32, |m, g| m.max(g.abs()));
+        assert!(scale > 0.0);
+        for (k, (a, f)) in auto.iter().zip(&r.grads[l]).enumerate() {
+            assert!((a - f).abs() <= 1e-4 * scale, "layer {l} logit {k}: autodiff {a} vs fused {f}");
+        }
+    }
+}
+
+#[test]
+fn fused_kernel_does_not_depend_on_thread_count() {
+    let batch = 128;
+    let (net, x, y, _) = fused_case(batch);
+    let wiring: Vec<_> = net.layers.iter().map(|l| l.wiring()).collect();
+    let logits = net.host_logits();
+    let samples: Vec<usize> = (0..batch).rev().collect();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| fused::step(&wiring, &logits, fused::Encoded { x: &x, samples: batch }, &samples, &y, 3, 2.5))
+    };
+    let (a, b) = (run(1), run(2));
+    assert_eq!(a.loss.to_bits(), b.loss.to_bits());
+    assert_eq!(a.grads, b.grads);
 }
 
 #[test]
@@ -52,6 +112,35 @@ fn same_seed_same_model() {
     let (a, _, _) = train(&small_config(5), &data, &data, |_| {}).unwrap();
     let (b, _, _) = train(&small_config(5), &data, &data, |_| {}).unwrap();
     assert_eq!(lgn_compiler::model::to_bytes(&a).unwrap(), lgn_compiler::model::to_bytes(&b).unwrap());
+}
+
+#[test]
+fn resumed_run_equals_uninterrupted_run() {
+    let data = xor_data();
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("run.ckpt");
+    let whole = TrainConfig { checkpoint: Some(dir.path().join("whole.ckpt")), ..small_config(4) };
+    let (a, _, ha) = train(&whole, &data, &data, |_| {}).unwrap();
+    let first = TrainConfig { checkpoint: Some(ckpt.clone()), ..small_config(2) };
+    train(&first, &data, &data, |_| {}).unwrap();
+    let mut epochs_seen = Vec::new();
+    let rest = TrainConfig { resume: true, ..TrainConfig { checkpoint: Some(ckpt.clone()), ..small_config(4) } };
+    let (b, _, hb) = train(&rest, &data, &data, |e| {
+        if let lgn_models::Event::EpochStart { epoch, .. } = e {
+            epochs_seen.push(epoch)
+        }
+    })
+    .unwrap();
+    assert_eq!(epochs_seen, [3, 4], "a resumed run trains only the remaining epochs");
+    assert_eq!(lgn_compiler::model::to_bytes(&a).unwrap(), lgn_compiler::model::to_bytes(&b).unwrap());
+    let losses = |h: &lgn_models::History| h.iter().map(|r| (r.epoch, r.loss)).collect::<Vec<_>>();
+    assert_eq!(losses(&ha), losses(&hb));
+    // Another configuration must not resume from it.
+    let other = TrainConfig { resume: true, checkpoint: Some(ckpt), seed: 4, ..small_config(4) };
+    let e = train(&other, &data, &data, |_| {}).unwrap_err().to_string();
+    assert!(e.contains("another configuration"), "{e}");
+    let missing = TrainConfig { resume: true, checkpoint: Some(dir.path().join("none.ckpt")), ..small_config(4) };
+    assert!(train(&missing, &data, &data, |_| {}).unwrap_err().to_string().contains("no checkpoint"));
 }
 
 #[test]

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod classifier;
+pub mod compile;
 pub mod count;
 pub mod data;
 pub mod encode;
@@ -17,6 +18,7 @@ pub mod oracle;
 pub mod transpose;
 
 pub use classifier::Classifier;
+pub use compile::{CompileOptions, Compiled, EngineKind, compile};
 pub use encode::{Encoder, Inputs};
 pub use engine::Engine;
 pub use error::{Error, Result};

@@ -10,17 +10,15 @@ mod opt;
 mod train;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use lgn_compiler::Model;
 use lgn_runtime::Classifier;
 use lgn_runtime::data::{self, Dataset, Split};
-use lgn_runtime::engine::interp;
 
 use crate::cli::{Cli, CodegenKind, Command, EngineKind, JitOpt, RunOpts};
 use lgn_compiler::backend::jit::{Codegen, JitOptions, OptLevel};
-use lgn_runtime::engine::jit::JitEngine;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -48,34 +46,25 @@ pub fn load_model(path: &Path) -> Result<Model> {
     Ok(lgn_compiler::model::load(path)?)
 }
 
-/// A model compiled for an engine.
-pub struct Compiled {
-    /// The runnable classifier.
-    pub clf: Classifier,
-    /// Lowering, optimisation and code generation time.
-    pub time: Duration,
-    /// Gates of the compiled (optimised) netlist.
-    pub gates: usize,
-}
+pub use lgn_runtime::Compiled;
 
-/// Lowers, optimises and compiles a model for the chosen engine.
+/// Lowers, optimises and compiles a model for the engine chosen on the command line.
 pub fn compile(model: &Model, opts: &RunOpts) -> Result<Compiled> {
-    let t = Instant::now();
-    let (net, _) = lgn_compiler::passes::optimize(&lgn_compiler::lower(model), opt_level(opts.opt_level));
-    let e: Box<dyn lgn_runtime::Engine> = match opts.engine {
-        EngineKind::Interp => interp::build(&net, interp::DEFAULT_WORDS),
-        EngineKind::Jit => Box::new(JitEngine::new(&net, &jit_options(opts))?),
-        EngineKind::C => {
-            let copts = lgn_runtime::engine::c::COptions::default();
-            if !lgn_runtime::engine::c::compiler_available(&copts) {
-                bail!("--engine c needs a C compiler: `{}` does not run (set $CC)", copts.cc);
-            }
-            eprintln!("building the C library with {} {}…", copts.cc, copts.flags.join(" "));
-            Box::new(lgn_runtime::engine::c::CEngine::build(&net, model.encoder(), &copts)?)
-        }
+    let engine = match opts.engine {
+        EngineKind::Interp => lgn_runtime::EngineKind::Interp,
+        EngineKind::Jit => lgn_runtime::EngineKind::Jit,
+        EngineKind::C => lgn_runtime::EngineKind::C,
     };
-    let time = t.elapsed();
-    Ok(Compiled { clf: Classifier::new(model, e)?, time, gates: net.gates.len() })
+    let copts = lgn_runtime::CompileOptions {
+        engine,
+        opt: opt_level(opts.opt_level),
+        jit: jit_options(opts),
+        c: Default::default(),
+    };
+    if engine == lgn_runtime::EngineKind::C {
+        eprintln!("building the C library with {} {}…", copts.c.cc, copts.c.flags.join(" "));
+    }
+    Ok(lgn_runtime::compile(model, &copts)?)
 }
 
 /// The optimisation level of a `-O` number.

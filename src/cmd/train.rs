@@ -79,6 +79,7 @@ pub fn train(a: &TrainArgs) -> Result<Trained> {
     }
     let cfg = TrainConfig {
         backend: match a.backend {
+            crate::cli::BackendKind::Fused => lgn_models::train::Backend::Fused,
             crate::cli::BackendKind::Flex => lgn_models::train::Backend::Flex,
             crate::cli::BackendKind::Ndarray => lgn_models::train::Backend::NdArray,
         },
@@ -94,6 +95,9 @@ pub fn train(a: &TrainArgs) -> Result<Trained> {
             crate::cli::InitKind::Residual => Init::Residual(a.residual_z),
         },
         seed: a.seed,
+        shift: a.shift,
+        checkpoint: Some(a.checkpoint.clone().unwrap_or_else(|| a.output.with_extension("ckpt"))),
+        resume: a.resume,
     };
     let plot = a.plot.clone().unwrap_or_else(|| a.output.with_extension("svg"));
     eprintln!(
