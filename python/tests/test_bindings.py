@@ -1,0 +1,121 @@
+"""The compiled bindings against the numpy reference, and their errors."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import lgn
+from reference import evaluate, random_layers
+
+
+def build(seed, shape=(1, 6, 6), k=2, widths=(64, 48, 40), classes=4, shared=True, comparison="gt"):
+    rng = np.random.default_rng(seed)
+    features = int(np.prod(shape))
+    t = rng.uniform(0.1, 0.9, size=(k,) if shared else (features, k)).astype(np.float32)
+    layers = random_layers(rng, features * k, widths)
+    m = lgn.dense_model(list(shape), t, layers, classes, 2.0, comparison)
+    return m, t, layers, classes
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("engine", ["jit", "interp"])
+def test_random_networks_match_reference(seed, engine):
+    shared, comparison = seed % 2 == 0, ["gt", "ge"][seed % 3 == 0]
+    m, t, layers, classes = build(seed, shared=shared, comparison=comparison)
+    m = m.compile(engine=engine, threads=1 + seed % 2)
+    rng = np.random.default_rng(1000 + seed)
+    n = 257 + 31 * seed  # odd sizes: partial blocks
+    x = rng.uniform(0, 1, size=(n, 1, 6, 6)).astype(np.float32)
+    x[:, 0, 0, :3] = t.reshape(-1)[0]  # values equal to a threshold: gt vs ge matters
+    counts, pred = evaluate(x, t, layers, classes, comparison)
+    np.testing.assert_array_equal(m.scores(x), counts)
+    np.testing.assert_array_equal(m.predict(x), pred)
+
+
+def test_u8_inputs_and_layouts():
+    rng = np.random.default_rng(7)
+    shape = (1, 8, 8)
+    t = np.array([40.5, 127.0, 200.0], dtype=np.float32)
+    layers = random_layers(rng, 64 * 3, (200, 100))
+    m = lgn.dense_model(list(shape), t, layers, 10, 10.0)
+    x = rng.integers(0, 256, size=(1000, 1, 8, 8), dtype=np.uint8)
+    _, expect = evaluate(x, t, layers, 10)
+    np.testing.assert_array_equal(m.predict(x), expect)
+    np.testing.assert_array_equal(m.predict(x.reshape(1000, 64)), expect)  # flat samples
+    np.testing.assert_array_equal(m.predict(x.astype(np.float64)), expect)  # converted by numpy
+    big = np.zeros((1000, 1, 8, 16), dtype=np.uint8)
+    big[..., ::2] = x
+    np.testing.assert_array_equal(m.predict(big[..., ::2]), expect)  # not contiguous
+    np.testing.assert_array_equal(m.predict(x[3].reshape(-1)), expect[3:4])  # one sample
+    assert m.predict(x[:0]).shape == (0,)
+
+
+def test_save_load_round_trip(tmp_path):
+    m, t, layers, classes = build(3)
+    path = tmp_path / "net.lgn"
+    m.save(str(path))
+    loaded = lgn.load(str(path), engine="jit", threads=2)
+    assert lgn.compile(path, engine="interp").classes == classes
+    x = np.random.default_rng(3).uniform(0, 1, size=(500, 36)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), evaluate(x, t, layers, classes)[1])
+    info = loaded.info()
+    assert info["input_shape"] == [1, 6, 6]
+    assert info["classes"] == classes
+    assert [l["kind"] for l in info["layers"]] == ["threshold", "dense", "dense", "dense", "group_sum"]
+    assert info["gates"] == 64 + 48 + 40
+    assert info["threads"] == 2 and info["engine"] == "jit" and info["compiled_gates"] > 0
+
+
+def test_concurrent_predictions_release_the_gil():
+    m, t, layers, classes = build(5, widths=(512, 512, 400))
+    x = np.random.default_rng(5).uniform(0, 1, size=(20000, 36)).astype(np.float32)
+    expect = evaluate(x, t, layers, classes)[1]
+    results = [None] * 4
+
+    def work(i):
+        results[i] = m.predict(x)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for r in results:
+        np.testing.assert_array_equal(r, expect)
+
+
+def test_bad_inputs_are_clear_errors(tmp_path):
+    m, t, layers, classes = build(1)
+    with pytest.raises(ValueError, match=r"input shape \[10, 35\]"):
+        m.predict(np.zeros((10, 35), dtype=np.float32))
+    with pytest.raises(ValueError, match="scalar"):
+        m.predict(np.float32(1.0))
+    with pytest.raises(OSError, match="missing.lgn"):
+        lgn.load(str(tmp_path / "missing.lgn"))
+    junk = tmp_path / "junk.lgn"
+    junk.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}")
+    with pytest.raises(ValueError, match="junk.lgn"):
+        lgn.load(str(junk))
+    with pytest.raises(ValueError, match="engine"):
+        lgn.load(str(junk), engine="gpu")
+    with pytest.raises(ValueError, match="threads"):
+        m.compile(threads=0)
+
+
+def test_bad_networks_are_rejected():
+    rng = np.random.default_rng(0)
+    t = np.array([0.5], dtype=np.float32)
+    layers = random_layers(rng, 16, (20, 10))
+    with pytest.raises(ValueError, match="gate id 16"):
+        bad = [(np.full(20, 16, dtype=np.uint8), layers[0][1], layers[0][2]), layers[1]]
+        lgn.dense_model([16], t, bad, 2, 1.0)
+    with pytest.raises(ValueError, match="out of range"):
+        bad = [(layers[0][0], layers[0][1] + 16, layers[0][2]), layers[1]]
+        lgn.dense_model([16], t, bad, 2, 1.0)
+    with pytest.raises(ValueError):
+        lgn.dense_model([16], np.array([np.nan], dtype=np.float32), layers, 2, 1.0)
+    with pytest.raises(ValueError, match="class groups"):
+        lgn.dense_model([16], t, layers, 3, 1.0)
+    with pytest.raises(ValueError, match="thresholds must have shape"):
+        lgn.dense_model([16], np.zeros((3, 2), dtype=np.float32), layers, 2, 1.0)
