@@ -26,7 +26,8 @@ fn fails(args: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(1), "lgn {args:?} should fail with 1: {stderr}");
     assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "panic: {stderr}");
-    assert!(stderr.starts_with("lgn: error:"), "{stderr}");
+    // (Commands may report progress first; the error is the last thing they print.)
+    assert!(stderr.starts_with("lgn: error:") || stderr.contains("\nlgn: error:"), "{stderr}");
     stderr
 }
 
@@ -202,4 +203,26 @@ fn random_command_lines_never_panic() {
         assert!(matches!(code, Some(0..=2)), "case {case}: lgn {args:?} ended with {:?}: {stderr}", out.status);
         assert!(!stderr.contains("panicked"), "case {case}: lgn {args:?} panicked: {stderr}");
     }
+}
+
+#[cfg(feature = "train")]
+#[test]
+fn train_checkpoints_resume_and_refuse_mismatches() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m.lgn");
+    let ck = dir.path().join("m.ckpt");
+    let base = ["train", "--data", "monk1", "--layers", "2", "--width", "40", "--lr", "0.05", "-o", s(&m)];
+    ok(&[&base[..], &["--epochs", "2"]].concat());
+    assert!(ck.exists(), "a checkpoint is written next to the model");
+    let out = ok(&[&base[..], &["--epochs", "3", "--resume", "--json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let epochs: Vec<u64> = v["history"].as_array().unwrap().iter().map(|r| r["epoch"].as_u64().unwrap()).collect();
+    assert_eq!(epochs, [1, 2, 3], "the resumed history continues the first run's");
+    let e = fails(&[&base[..], &["--epochs", "3", "--resume", "--seed", "9"]].concat());
+    assert!(e.contains("another configuration") && e.contains("m.ckpt"), "{e}");
+    let other = dir.path().join("other.lgn");
+    let e = fails(&["train", "--data", "monk1", "--width", "40", "--resume", "-o", s(&other)]);
+    assert!(e.contains("no checkpoint") && e.contains("other.ckpt"), "{e}");
+    let e = fails(&["train", "--data", "monk1", "--width", "40", "--shift", "1", "-o", s(&other)]);
+    assert!(e.contains("image"), "{e}");
 }

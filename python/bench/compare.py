@@ -81,8 +81,12 @@ def main():
     lgn_compile = time.perf_counter() - t
     m.predict(images[:1000])
     secs, lgn_pred = best_of(3, lambda: m.predict(images))
-    rows.append(("lgn (Python, m.predict on uint8)", lgn_compile, len(images) / secs))
+    rows.append((f"lgn (Python, m.predict on uint8, {args.threads or 'all'} threads)", lgn_compile, len(images) / secs))
     info = m.info()
+    m1 = m.compile(threads=1)
+    secs, lgn1_pred = best_of(3, lambda: m1.predict(images))
+    assert (lgn1_pred == lgn_pred).all()
+    rows.append(("lgn (Python, m.predict on uint8, 1 thread)", lgn_compile, len(images) / secs))
 
     t = time.perf_counter()
     compiled = CompiledLogicNet(model, num_bits=64, cpu_compiler="gcc")
@@ -101,9 +105,9 @@ def main():
 
     print(f"network: {args.layers} x {args.width} (difflogic, random weights), {info['gates']} gates, "
           f"{info.get('compiled_gates')} after lgn -O2; {len(images)} MNIST test images")
-    print(f"{'implementation':<48} {'compile s':>10} {'images/s':>14}")
+    print(f"{'implementation':<52} {'compile s':>10} {'images/s':>14}")
     for name, c, ips in rows:
-        print(f"{name:<48} {c:>10.2f} {ips:>14,.0f}")
+        print(f"{name:<52} {c:>10.2f} {ips:>14,.0f}")
     print(f"mismatches vs lgn: difflogic C {(dl_pred != lgn_pred).sum()} of {len(images)}, "
           f"PyTorch {(torch_pred != lgn_pred[:n_torch]).sum()} of {n_torch}")
 
