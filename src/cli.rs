@@ -359,6 +359,10 @@ pub struct TrainArgs {
     /// Random seed (wiring, initialisation, shuffling).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Anneal the gates' softmax temperature from 1 to this value over the epochs (1: off); sharper gate
+    /// distributions late in training shrink the gap between relaxed and discretized accuracy.
+    #[arg(long, default_value_t = 1.0)]
+    pub anneal: f32,
     /// Augmentation: translate each training image by up to N pixels (random, anew each epoch).
     #[arg(long, default_value_t = 0)]
     pub shift: usize,

@@ -38,8 +38,9 @@ impl Wiring {
     }
 }
 
-/// Per neuron the gate probabilities (`[width, 16]`) and coefficients (`[width, 4]`) of `logits`.
-pub fn probabilities_and_coefficients(logits: &[f32]) -> (Vec<f32>, Vec<f32>) {
+/// Per neuron the gate probabilities `softmax(logits / temperature)` (`[width, 16]`) and coefficients
+/// (`[width, 4]`).
+pub fn probabilities_and_coefficients(logits: &[f32], temperature: f32) -> (Vec<f32>, Vec<f32>) {
     let m: Vec<[f32; 4]> = (0..16u8).map(coefficients).collect();
     let w = logits.len() / 16;
     let mut p = vec![0f32; w * 16];
@@ -49,7 +50,7 @@ pub fn probabilities_and_coefficients(logits: &[f32]) -> (Vec<f32>, Vec<f32>) {
         let max = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let mut sum = 0f32;
         for j in 0..16 {
-            let e = (l[j] - max).exp();
+            let e = ((l[j] - max) / temperature).exp();
             p[i * 16 + j] = e;
             sum += e;
         }
@@ -64,7 +65,7 @@ pub fn probabilities_and_coefficients(logits: &[f32]) -> (Vec<f32>, Vec<f32>) {
 }
 
 /// Gradient of the loss with respect to the logits, from the gradient with respect to the coefficients.
-fn logit_gradients(p: &[f32], dc: &[f32]) -> Vec<f32> {
+fn logit_gradients(p: &[f32], dc: &[f32], temperature: f32) -> Vec<f32> {
     let m: Vec<[f32; 4]> = (0..16u8).map(coefficients).collect();
     let w = p.len() / 16;
     let mut g = vec![0f32; w * 16];
@@ -77,7 +78,7 @@ fn logit_gradients(p: &[f32], dc: &[f32]) -> Vec<f32> {
             dot += p[i * 16 + j] * dp[j];
         }
         for j in 0..16 {
-            g[i * 16 + j] = p[i * 16 + j] * (dp[j] - dot);
+            g[i * 16 + j] = p[i * 16 + j] * (dp[j] - dot) / temperature;
         }
     }
     g
@@ -129,6 +130,21 @@ fn backward_layer(w: &Wiring, c: &[f32], x: &[f32], gout: &[f32], dc: &mut [f32]
             }
         }
     }
+}
+
+/// A network as the fused kernel sees it: wiring and logits per layer, and the output scaling.
+#[derive(Clone, Copy)]
+pub struct Network<'a> {
+    /// Per layer, the wiring.
+    pub wiring: &'a [Wiring],
+    /// Per layer, the logits `[width, 16]`.
+    pub logits: &'a [Vec<f32>],
+    /// Number of classes (GroupSum groups).
+    pub classes: usize,
+    /// GroupSum temperature.
+    pub tau: f32,
+    /// Softmax temperature of the gate distributions (1: plain softmax).
+    pub temperature: f32,
 }
 
 /// The encoded data set a step reads: bit `f` of sample `s` is `x[f * samples + s]`.
@@ -257,23 +273,16 @@ fn task(
 }
 
 /// Loss, relaxed accuracy and logit gradients of one batch (`samples` index `data`; `labels` match them).
-pub fn step(
-    layers: &[Wiring],
-    logits: &[Vec<f32>],
-    data: Encoded<'_>,
-    samples: &[usize],
-    labels: &[u32],
-    classes: usize,
-    tau: f32,
-) -> StepResult {
-    let (probs, coefs): (Vec<_>, Vec<_>) = logits.iter().map(|l| probabilities_and_coefficients(l)).unzip();
-    let plan = Plan { layers, coefs: &coefs, classes, tau };
+pub fn step(net: &Network<'_>, data: Encoded<'_>, samples: &[usize], labels: &[u32]) -> StepResult {
+    let (probs, coefs): (Vec<_>, Vec<_>) =
+        net.logits.iter().map(|l| probabilities_and_coefficients(l, net.temperature)).unzip();
+    let plan = Plan { layers: net.wiring, coefs: &coefs, classes: net.classes, tau: net.tau };
     let parts: Vec<_> = samples
         .par_chunks(TASK)
         .zip(labels.par_chunks(TASK))
         .map(|(s, y)| task(&plan, data, s, y, samples.len()))
         .collect();
-    let mut dc: Vec<Vec<f32>> = layers.iter().map(|w| vec![0f32; w.width() * 4]).collect();
+    let mut dc: Vec<Vec<f32>> = net.wiring.iter().map(|w| vec![0f32; w.width() * 4]).collect();
     let (mut loss, mut correct) = (0f64, 0usize);
     for (l, c, d) in parts {
         loss += l;
@@ -282,21 +291,14 @@ pub fn step(
             acc.iter_mut().zip(part).for_each(|(a, b)| *a += b);
         }
     }
-    let grads = probs.iter().zip(&dc).map(|(p, d)| logit_gradients(p, d)).collect();
+    let grads = probs.iter().zip(&dc).map(|(p, d)| logit_gradients(p, d, net.temperature)).collect();
     StepResult { loss: loss / samples.len().max(1) as f64, correct, grads }
 }
 
 /// Relaxed predictions (argmax of the class scores) of `samples`.
-pub fn predict(
-    layers: &[Wiring],
-    logits: &[Vec<f32>],
-    data: Encoded<'_>,
-    samples: &[usize],
-    classes: usize,
-    tau: f32,
-) -> Vec<usize> {
-    let coefs: Vec<_> = logits.iter().map(|l| probabilities_and_coefficients(l).1).collect();
-    let plan = Plan { layers, coefs: &coefs, classes, tau };
+pub fn predict(net: &Network<'_>, data: Encoded<'_>, samples: &[usize]) -> Vec<usize> {
+    let coefs: Vec<_> = net.logits.iter().map(|l| probabilities_and_coefficients(l, net.temperature).1).collect();
+    let plan = Plan { layers: net.wiring, coefs: &coefs, classes: net.classes, tau: net.tau };
     samples
         .par_chunks(TASK * 8)
         .flat_map_iter(|chunk| {

@@ -91,11 +91,12 @@ impl DenseLogic {
         self.wires.len()
     }
 
-    /// Relaxed forward pass: `x` is `[inputs, batch]` in [0, 1], the result `[width, batch]`.
-    pub fn forward(&self, x: Tensor<2>, coef_matrix: Tensor<2>) -> Tensor<2> {
+    /// Relaxed forward pass: `x` is `[inputs, batch]` in [0, 1], the result `[width, batch]`; the gate
+    /// distribution is `softmax(logits / temperature)`.
+    pub fn forward(&self, x: Tensor<2>, coef_matrix: Tensor<2>, temperature: f32) -> Tensor<2> {
         let a = x.clone().select(0, self.idx_a.clone());
         let b = x.select(0, self.idx_b.clone());
-        let p = activation::softmax(self.logits.val(), 1);
+        let p = activation::softmax(self.logits.val().div_scalar(temperature), 1);
         let c = p.matmul(coef_matrix); // [width, 4]
         let w = self.width();
         let c1 = c.clone().slice([0..w, 0..1]);

@@ -21,6 +21,9 @@ pub struct LogicNet {
     /// GroupSum temperature.
     #[module(skip)]
     pub tau: f32,
+    /// Softmax temperature of the gate distributions (1: plain softmax; lowered when annealing).
+    #[module(skip)]
+    pub temperature: f32,
 }
 
 impl LogicNet {
@@ -44,14 +47,14 @@ impl LogicNet {
                 l
             })
             .collect();
-        LogicNet { layers, coef: coefficient_matrix(device), classes, tau }
+        LogicNet { layers, coef: coefficient_matrix(device), classes, tau, temperature: 1.0 }
     }
 
     /// Class scores `[batch, classes]` (GroupSum / tau) of encoded inputs `x`: `[inputs, batch]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let mut h = x;
         for l in &self.layers {
-            h = l.forward(h, self.coef.clone());
+            h = l.forward(h, self.coef.clone(), self.temperature);
         }
         let [width, batch] = h.dims();
         let group = width / self.classes;

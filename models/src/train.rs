@@ -65,6 +65,9 @@ pub struct TrainConfig {
     pub init: Init,
     /// Seed of wiring, initialisation and shuffling.
     pub seed: u64,
+    /// Final softmax temperature of the gate distributions, reached geometrically from 1 over the epochs
+    /// (1: no annealing). Below 1 it sharpens the distributions, shrinking the relaxed-to-discrete gap.
+    pub anneal: f32,
     /// Augmentation: translate every training image by up to this many pixels, anew each epoch (0: off).
     pub shift: usize,
     /// Where to write a checkpoint after every epoch (none if `None`).
@@ -86,6 +89,7 @@ impl Default for TrainConfig {
             lr: 0.01,
             init: Init::Gaussian,
             seed: 0,
+            anneal: 1.0,
             shift: 0,
             checkpoint: None,
             resume: false,
@@ -180,6 +184,9 @@ pub fn train(
     if cfg.batch == 0 || train.is_empty() {
         return Err(Error::Config("need a positive batch size and a non-empty training set".into()));
     }
+    if !(cfg.anneal.is_finite() && cfg.anneal > 0.0 && cfg.anneal <= 1.0) {
+        return Err(Error::Config(format!("the annealing temperature must be in (0, 1], got {}", cfg.anneal)));
+    }
     if !(cfg.tau.is_finite() && cfg.tau > 0.0) {
         return Err(Error::Config(format!("tau must be positive, got {}", cfg.tau)));
     }
@@ -205,7 +212,7 @@ pub fn train(
     // PyTorch's epsilon (burn's default is 1e-5, which damps the tiny gradients of deep logic layers).
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let fingerprint = format!(
-        "widths {:?} tau {} thresholds {} {:?} batch {} lr {} init {:?} seed {} shift {} data {} train {} test {} features {} classes {}",
+        "widths {:?} tau {} thresholds {} {:?} batch {} lr {} init {:?} seed {} anneal {} shift {} data {} train {} test {} features {} classes {}",
         cfg.widths,
         cfg.tau,
         cfg.thresholds,
@@ -214,6 +221,7 @@ pub fn train(
         cfg.lr,
         cfg.init,
         cfg.seed,
+        cfg.anneal,
         cfg.shift,
         train.source.display(),
         n,
@@ -262,6 +270,9 @@ pub fn train(
             }
         }
         let train_host = fused::Encoded { x: &x_train_host, samples: n };
+        // Gate softmax temperature, annealed geometrically from 1 to `cfg.anneal` over the run.
+        let temperature = cfg.anneal.powf((epoch - 1) as f32 / (cfg.epochs.max(2) - 1) as f32);
+        net.temperature = temperature;
         let steps = n.div_ceil(cfg.batch);
         on_event(Event::EpochStart { epoch, steps });
         let (mut loss_sum, mut correct, mut step_times) = (0.0, 0.0, Vec::with_capacity(steps));
@@ -271,7 +282,8 @@ pub fn train(
             let (loss_value, acc);
             if cfg.backend == Backend::Fused {
                 let logits = net.host_logits();
-                let r = fused::step(&wiring, &logits, train_host, chunk, &labels, classes, cfg.tau);
+                let network = fused::Network { wiring: &wiring, logits: &logits, classes, tau: cfg.tau, temperature };
+                let r = fused::step(&network, train_host, chunk, &labels);
                 let inner = Device::flex();
                 let mut grads = GradientsParams::new();
                 for (l, g) in net.layers.iter().zip(r.grads) {
@@ -298,7 +310,9 @@ pub fn train(
         // Relaxed test accuracy (no gradients).
         let relaxed_correct = if cfg.backend == Backend::Fused {
             let all: Vec<usize> = (0..test.len()).collect();
-            let pred = fused::predict(&wiring, &net.host_logits(), test_host, &all, classes, cfg.tau);
+            let logits = net.host_logits();
+            let network = fused::Network { wiring: &wiring, logits: &logits, classes, tau: cfg.tau, temperature };
+            let pred = fused::predict(&network, test_host, &all);
             pred.iter().zip(&test.y).filter(|(p, y)| **p == **y as usize).count() as f64
         } else {
             let valid = net.valid();

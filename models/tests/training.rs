@@ -35,6 +35,7 @@ fn small_config(epochs: usize) -> TrainConfig {
         lr: 0.05,
         init: Init::Gaussian,
         seed: 3,
+        anneal: 1.0,
         shift: 0,
         checkpoint: None,
         resume: false,
@@ -66,7 +67,8 @@ fn fused_case(batch: usize) -> (LogicNet, Vec<f32>, Vec<u32>, Device) {
 fn fused_kernel_matches_autodiff() {
     // 45 samples: two parallel tasks, the last block partial.
     let batch = 45;
-    let (net, x, y, device) = fused_case(batch);
+    let (mut net, x, y, device) = fused_case(batch);
+    net.temperature = 0.7; // an annealed softmax, so the temperature's gradient is checked too
     let xt = Tensor::<2>::from_data(TensorData::new(x.clone(), [20, batch]), &device);
     let mut onehot = vec![0f32; batch * 3];
     for (i, &c) in y.iter().enumerate() {
@@ -78,7 +80,9 @@ fn fused_kernel_matches_autodiff() {
     let grads = loss.backward();
     let wiring: Vec<_> = net.layers.iter().map(|l| l.wiring()).collect();
     let samples: Vec<usize> = (0..batch).collect();
-    let r = fused::step(&wiring, &net.host_logits(), fused::Encoded { x: &x, samples: batch }, &samples, &y, 3, 2.5);
+    let logits = net.host_logits();
+    let network = fused::Network { wiring: &wiring, logits: &logits, classes: 3, tau: 2.5, temperature: 0.7 };
+    let r = fused::step(&network, fused::Encoded { x: &x, samples: batch }, &samples, &y);
     assert!((r.loss - loss_value).abs() < 1e-5, "fused loss {} vs autodiff {loss_value}", r.loss);
     for (l, layer) in net.layers.iter().enumerate() {
         let auto: Vec<f32> = layer.logits.grad(&grads).unwrap().into_data().try_into_vec::<f32>().unwrap();
@@ -99,7 +103,8 @@ fn fused_kernel_does_not_depend_on_thread_count() {
     let samples: Vec<usize> = (0..batch).rev().collect();
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| fused::step(&wiring, &logits, fused::Encoded { x: &x, samples: batch }, &samples, &y, 3, 2.5))
+        let network = fused::Network { wiring: &wiring, logits: &logits, classes: 3, tau: 2.5, temperature: 1.0 };
+        pool.install(|| fused::step(&network, fused::Encoded { x: &x, samples: batch }, &samples, &y))
     };
     let (a, b) = (run(1), run(2));
     assert_eq!(a.loss.to_bits(), b.loss.to_bits());

@@ -24,6 +24,7 @@ fn make_model(a: &DemoArgs) -> Result<(Model, Option<std::path::PathBuf>)> {
         init: InitKind::Gaussian,
         residual_z: 5.0,
         seed: 0,
+        anneal: 1.0,
         shift: 0,
         limit: None,
         threads: a.run.threads,

@@ -95,6 +95,7 @@ pub fn train(a: &TrainArgs) -> Result<Trained> {
             crate::cli::InitKind::Residual => Init::Residual(a.residual_z),
         },
         seed: a.seed,
+        anneal: a.anneal,
         shift: a.shift,
         checkpoint: Some(a.checkpoint.clone().unwrap_or_else(|| a.output.with_extension("ckpt"))),
         resume: a.resume,
