@@ -243,6 +243,16 @@ pub fn train(
                 c.fingerprint
             )));
         }
+        let fits = c.param_ids.len() == net.layers.len()
+            && c.logits.len() == net.layers.len()
+            && net.layers.iter().zip(&c.logits).all(|(l, g)| g.len() == l.width() * 16);
+        if !fits {
+            return Err(Error::Config(format!(
+                "cannot resume from {}: its layers do not match the network's widths {:?}",
+                path.display(),
+                cfg.widths
+            )));
+        }
         for ((l, id), logits) in net.layers.iter_mut().zip(&c.param_ids).zip(c.logits) {
             let w = l.width();
             l.logits =

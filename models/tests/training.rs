@@ -144,6 +144,11 @@ fn resumed_run_equals_uninterrupted_run() {
     let other = TrainConfig { resume: true, checkpoint: Some(ckpt), seed: 4, ..small_config(4) };
     let e = train(&other, &data, &data, |_| {}).unwrap_err().to_string();
     assert!(e.contains("another configuration"), "{e}");
+    // A damaged checkpoint is an error naming the file, not a panic.
+    let damaged = dir.path().join("damaged.ckpt");
+    std::fs::write(&damaged, b"\x08\0\0\0\0\0\0\0{}      ").unwrap();
+    let cfg = TrainConfig { resume: true, checkpoint: Some(damaged), ..small_config(4) };
+    assert!(train(&cfg, &data, &data, |_| {}).unwrap_err().to_string().contains("damaged.ckpt"));
     let missing = TrainConfig { resume: true, checkpoint: Some(dir.path().join("none.ckpt")), ..small_config(4) };
     assert!(train(&missing, &data, &data, |_| {}).unwrap_err().to_string().contains("no checkpoint"));
 }
