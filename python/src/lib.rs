@@ -39,37 +39,23 @@ fn runtime_err(e: lgn_runtime::Error) -> PyErr {
 #[derive(Clone, Debug)]
 struct Options {
     engine: EngineKind,
-    opt_level: u8,
+    opt: OptLevel,
     threads: Option<usize>,
 }
 
 impl Options {
     fn new(engine: &str, opt_level: u8, threads: Option<usize>) -> PyResult<Options> {
         let engine = engine.parse::<EngineKind>().map_err(value_err)?;
-        if opt_level > 2 {
-            return Err(value_err(format!("opt_level must be 0, 1 or 2, got {opt_level}")));
-        }
+        let opt = OptLevel::from_number(opt_level)
+            .ok_or_else(|| value_err(format!("opt_level must be 0, 1 or 2, got {opt_level}")))?;
         if threads == Some(0) {
             return Err(value_err("threads must be at least 1 (or None for all cores)"));
         }
-        Ok(Options { engine, opt_level, threads })
+        Ok(Options { engine, opt, threads })
     }
 
     fn compile_options(&self) -> CompileOptions {
-        let opt = match self.opt_level {
-            0 => OptLevel::O0,
-            1 => OptLevel::O1,
-            _ => OptLevel::O2,
-        };
-        CompileOptions { engine: self.engine, opt, ..Default::default() }
-    }
-
-    fn engine_name(&self) -> &'static str {
-        match self.engine {
-            EngineKind::Jit => "jit",
-            EngineKind::Interp => "interp",
-            EngineKind::C => "c",
-        }
+        CompileOptions { engine: self.engine, opt: self.opt, ..Default::default() }
     }
 }
 
@@ -214,8 +200,8 @@ impl Model {
             layers.append(e)?;
         }
         d.set_item("layers", layers)?;
-        d.set_item("engine", self.options.engine_name())?;
-        d.set_item("opt_level", self.options.opt_level)?;
+        d.set_item("engine", self.options.engine.name())?;
+        d.set_item("opt_level", self.options.opt.number())?;
         d.set_item("threads", self.options.threads)?;
         if let Some(c) = self.compiled.get() {
             d.set_item("compiled_gates", c.gates)?;
@@ -248,7 +234,7 @@ impl Model {
             self.model.input_shape,
             self.model.classes,
             self.model.gate_count(),
-            self.options.engine_name()
+            self.options.engine.name()
         )
     }
 }

@@ -27,15 +27,27 @@ pub enum EngineKind {
     C,
 }
 
+impl EngineKind {
+    /// Every engine.
+    pub const ALL: [EngineKind; 3] = [EngineKind::Jit, EngineKind::Interp, EngineKind::C];
+
+    /// The engine's name (`jit`, `interp`, `c`), as [`std::str::FromStr`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Jit => "jit",
+            EngineKind::Interp => "interp",
+            EngineKind::C => "c",
+        }
+    }
+}
+
 impl std::str::FromStr for EngineKind {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "jit" => Ok(EngineKind::Jit),
-            "interp" => Ok(EngineKind::Interp),
-            "c" => Ok(EngineKind::C),
-            _ => Err(format!("unknown engine {s:?} (expected jit, interp or c)")),
-        }
+        EngineKind::ALL
+            .into_iter()
+            .find(|e| e.name() == s)
+            .ok_or_else(|| format!("unknown engine {s:?} (expected jit, interp or c)"))
     }
 }
 

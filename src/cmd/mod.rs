@@ -67,14 +67,9 @@ pub fn compile(model: &Model, opts: &RunOpts) -> Result<Compiled> {
     Ok(lgn_runtime::compile(model, &copts)?)
 }
 
-/// The optimisation level of a `-O` number.
+/// The optimisation level of a `-O` number (clap keeps it in 0..=2).
 pub fn opt_level(n: u8) -> lgn_compiler::passes::OptLevel {
-    use lgn_compiler::passes::OptLevel;
-    match n {
-        0 => OptLevel::O0,
-        1 => OptLevel::O1,
-        _ => OptLevel::O2,
-    }
+    lgn_compiler::passes::OptLevel::from_number(n).unwrap_or(lgn_compiler::passes::OptLevel::O2)
 }
 
 /// The JIT options chosen on the command line.

@@ -65,6 +65,23 @@ pub enum OptLevel {
     O2,
 }
 
+impl OptLevel {
+    /// The level of a `-O` number (0, 1 or 2), or `None` for any other number.
+    pub fn from_number(n: u8) -> Option<OptLevel> {
+        match n {
+            0 => Some(OptLevel::O0),
+            1 => Some(OptLevel::O1),
+            2 => Some(OptLevel::O2),
+            _ => None,
+        }
+    }
+
+    /// The `-O` number of this level.
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+}
+
 /// What one pass did.
 #[derive(Clone, Debug)]
 pub struct PassStats {
