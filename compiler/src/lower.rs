@@ -11,18 +11,20 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::gate::GateOp;
-use crate::ir::{Netlist, Signal, Span};
-use crate::model::{Layer, Model};
+use crate::ir::{Loop, Netlist, Signal, Span};
+use crate::model::{Layer, MapShape, Model, OrPool, TreeConv};
 use crate::passes::rebuild::{Lit, Rebuilder, Rules};
 
 /// Lowers a validated model to its netlist.
 pub fn lower(model: &Model) -> Netlist {
-    let mut net = Netlist::new(model.encoder().outputs());
+    let loops = lower_spatial(model);
+    let mut net = Netlist::new(loops.last().map_or(model.encoder().outputs(), |l| l.out_len));
+    net.loops = loops;
     let mut prev: Vec<Signal> = (0..net.num_inputs as u32).map(Signal).collect();
     for (i, layer) in model.layers.iter().enumerate() {
         let start = net.gates.len();
         match layer {
-            Layer::Threshold(_) => continue,
+            Layer::Threshold(_) | Layer::TreeConv(_) | Layer::OrPool(_) => continue,
             Layer::Dense(d) => {
                 let cur = d
                     .gates
@@ -62,7 +64,149 @@ pub fn lower(model: &Model) -> Netlist {
     net
 }
 
-/// Turns an optimised netlist back into a model: `model`'s encoder followed by one `netlist` layer.
+/// Lowers the spatial layers to loops. Each map is stored with the zero border its reader needs (the next
+/// convolution's padding), so that no loop tests bounds; a padding pass is inserted when the encoder's map
+/// itself needs a border.
+fn lower_spatial(model: &Model) -> Vec<Loop> {
+    let mut loops = Vec::new();
+    let Some(mut map) = model.input_map() else { return loops };
+    let mut pad = 0;
+    let layers = &model.layers;
+    // The zero border that the layer after `i` reads.
+    let border = |i: usize| match layers.get(i + 1) {
+        Some(Layer::TreeConv(c)) => c.padding,
+        _ => 0,
+    };
+    for (i, layer) in layers.iter().enumerate() {
+        match layer {
+            Layer::TreeConv(c) => {
+                if c.padding != pad {
+                    loops.push(pad_loop(map, c.padding));
+                }
+                let l = conv_loop(c, i, border(i));
+                map = c.output().expect("validated");
+                pad = border(i);
+                loops.push(l);
+            }
+            Layer::OrPool(p) => {
+                debug_assert_eq!(pad, 0, "only a convolution reads a bordered map");
+                loops.push(pool_loop(p, i, border(i)));
+                map = p.output().expect("validated");
+                pad = border(i);
+            }
+            _ => {}
+        }
+    }
+    loops
+}
+
+/// Side lengths of a map with a border of `pad`, and its buffer length.
+fn padded(map: MapShape, pad: usize) -> (usize, usize, usize) {
+    let (h, w) = (map[1] + 2 * pad, map[2] + 2 * pad);
+    (h, w, map[0] * h * w)
+}
+
+/// Output fields of a loop writing `map` with border `pad`: `(out_len, out_start, out_step, writes)`.
+fn writes_to(map: MapShape, pad: usize) -> (usize, usize, [usize; 2], Vec<u32>) {
+    let (h, w, len) = padded(map, pad);
+    (len, pad * w + pad, [w, 1], (0..map[0]).map(|c| (c * h * w) as u32).collect())
+}
+
+/// Copies an unbordered map into one with a border of `pad` (an identity kernel: no gates).
+fn pad_loop(map: MapShape, pad: usize) -> Loop {
+    let [c, h, w] = map;
+    let mut kernel = Netlist::new(c);
+    kernel.outputs = (0..c as u32).map(|i| vec![Signal(i)]).collect();
+    let (out_len, out_start, out_step, writes) = writes_to(map, pad);
+    Loop {
+        name: "pad".into(),
+        kernel,
+        in_len: c * h * w,
+        out_len,
+        reads: (0..c).map(|i| (i * h * w) as u32).collect(),
+        writes,
+        grid: [h, w],
+        in_step: [w, 1],
+        out_start,
+        out_step,
+    }
+}
+
+/// A tree convolution: kernel input `o * 2^depth + l` is leaf `l` of channel `o`.
+fn conv_loop(c: &TreeConv, layer: usize, border: usize) -> Loop {
+    let lpt = c.leaves_per_tree();
+    let mut kernel = Netlist::new(c.channels * lpt);
+    let mut outputs = Vec::with_capacity(c.channels);
+    for (o, gates) in c.gates.chunks(c.gates_per_tree()).enumerate() {
+        let mut level: Vec<Signal> = (0..lpt).map(|l| Signal((o * lpt + l) as u32)).collect();
+        let mut g = gates.iter();
+        while level.len() > 1 {
+            level = level.chunks(2).map(|p| kernel.push(*g.next().expect("tree size"), p[0], p[1])).collect();
+        }
+        outputs.push(vec![level[0]]);
+    }
+    kernel.outputs = outputs;
+    kernel.spans.push(Span { name: format!("tree_conv {layer}"), start: 0, end: kernel.gates.len() });
+    let (_, wp, in_len) = padded(c.input, c.padding);
+    let hp = in_len / (c.input[0] * wp);
+    let out = c.output().expect("validated");
+    let (out_len, out_start, out_step, writes) = writes_to(out, border);
+    Loop {
+        name: format!("tree_conv {layer}"),
+        kernel,
+        in_len,
+        out_len,
+        reads: c
+            .leaves
+            .iter()
+            .map(|&[ch, dy, dx]| (ch as usize * hp * wp + dy as usize * wp + dx as usize) as u32)
+            .collect(),
+        writes,
+        grid: [out[1], out[2]],
+        in_step: [c.stride * wp, c.stride],
+        out_start,
+        out_step,
+    }
+}
+
+/// OR pooling: a balanced OR tree per channel over its window.
+fn pool_loop(p: &OrPool, layer: usize, border: usize) -> Loop {
+    let [ch, h, w] = p.input;
+    let win = p.size * p.size;
+    let mut kernel = Netlist::new(ch * win);
+    let mut reads = Vec::with_capacity(ch * win);
+    let mut outputs = Vec::with_capacity(ch);
+    for c in 0..ch {
+        let mut level: Vec<Signal> = (0..win).map(|k| Signal((c * win + k) as u32)).collect();
+        reads.extend((0..win).map(|k| (c * h * w + (k / p.size) * w + k % p.size) as u32));
+        while level.len() > 1 {
+            level = level
+                .chunks(2)
+                .map(|q| if q.len() == 2 { kernel.push(GateOp::OR, q[0], q[1]) } else { q[0] })
+                .collect();
+        }
+        outputs.push(vec![level[0]]);
+    }
+    kernel.outputs = outputs;
+    kernel.spans.push(Span { name: format!("or_pool {layer}"), start: 0, end: kernel.gates.len() });
+    let out = p.output().expect("validated");
+    let (out_len, out_start, out_step, writes) = writes_to(out, border);
+    Loop {
+        name: format!("or_pool {layer}"),
+        kernel,
+        in_len: ch * h * w,
+        out_len,
+        reads,
+        writes,
+        grid: [out[1], out[2]],
+        in_step: [p.stride * w, p.stride],
+        out_start,
+        out_step,
+    }
+}
+
+/// Turns an optimised netlist back into a model: `model`'s encoder and spatial layers, then one `netlist`
+/// layer.
 pub fn raise(model: &Model, net: &Netlist) -> Model {
     let nl = crate::model::NetlistLayer {
         inputs: net.num_inputs,
@@ -70,12 +214,13 @@ pub fn raise(model: &Model, net: &Netlist) -> Model {
         wires: net.gates.iter().map(|g| [g.a.0, g.b.0]).collect(),
         outputs: net.outputs.iter().map(|c| c.iter().map(|s| s.0).collect()).collect(),
     };
-    Model {
-        input_shape: model.input_shape.clone(),
-        layers: vec![Layer::Threshold(model.encoder().clone()), Layer::Netlist(nl)],
-        classes: model.classes,
-        tau: model.tau,
-    }
+    // Spatial layers stay as they are (their kernels are re-optimised whenever the model is compiled).
+    let spatial = model.layers.iter().filter(|l| matches!(l, Layer::TreeConv(_) | Layer::OrPool(_))).cloned();
+    let layers = std::iter::once(Layer::Threshold(model.encoder().clone()))
+        .chain(spatial)
+        .chain(std::iter::once(Layer::Netlist(nl)))
+        .collect();
+    Model { input_shape: model.input_shape.clone(), layers, classes: model.classes, tau: model.tau }
 }
 
 /// Number of bits needed to write `n`.

@@ -61,3 +61,49 @@ pub fn random_netlist(seed: u64, max_inputs: usize, max_gates: usize) -> Netlist
     debug_assert!(net.verify().is_empty());
     net
 }
+
+/// A random small convolutional model (tree convolutions with random depth, kernel, stride and padding, OR
+/// pools, dense layers, random gates) drawn from `seed`, for property tests of every backend.
+pub fn random_conv_model(seed: u64) -> crate::Model {
+    use crate::model::random::{Block, ConvSpec};
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let c = rng.random_range(1..=2usize);
+    let (h0, w0) = (rng.random_range(3..=9usize), rng.random_range(3..=9usize));
+    let thresholds = rng.random_range(1..=2usize);
+    let (mut ch, mut h, mut w) = (c * thresholds, h0, w0);
+    let mut blocks = Vec::new();
+    for _ in 0..rng.random_range(1..=3) {
+        if rng.random_bool(0.65) {
+            let kernel = rng.random_range(1..=3usize);
+            let padding = rng.random_range(0..kernel);
+            let stride = rng.random_range(1..=2usize);
+            if h + 2 * padding < kernel || w + 2 * padding < kernel {
+                continue;
+            }
+            ch = rng.random_range(1..=6usize);
+            h = (h + 2 * padding - kernel) / stride + 1;
+            w = (w + 2 * padding - kernel) / stride + 1;
+            blocks.push(Block::Conv { channels: ch, kernel, stride, padding, depth: rng.random_range(1..=3u32) });
+        } else {
+            let size = rng.random_range(1..=2usize).min(h).min(w);
+            let stride = rng.random_range(1..=2usize);
+            h = (h - size) / stride + 1;
+            w = (w - size) / stride + 1;
+            blocks.push(Block::Pool { size, stride });
+        }
+    }
+    let mut width = ch * h * w;
+    let classes = rng.random_range(1..=4usize);
+    let dense = rng.random_range(0..=2usize);
+    for d in 0..dense {
+        let mut n = rng.random_range(1..=40usize);
+        if d + 1 == dense {
+            n = classes * n.div_ceil(classes);
+        }
+        blocks.push(Block::Dense { width: n });
+        width = n;
+    }
+    let classes = if width.is_multiple_of(classes) { classes } else { 1 };
+    let spec = ConvSpec { input_shape: vec![c, h0, w0], thresholds, blocks, classes, tau: 1.0, seed };
+    spec.build().expect("a valid random conv model")
+}

@@ -195,6 +195,18 @@ impl Model {
                     e.set_item("inputs", nl.inputs)?;
                     e.set_item("gates", nl.gates.len())?;
                 }
+                Layer::TreeConv(c) => {
+                    e.set_item("input", c.input.to_vec())?;
+                    e.set_item("output", c.output().map(|o| o.to_vec()))?;
+                    e.set_item("depth", c.depth)?;
+                    e.set_item("kernel", c.kernel)?;
+                    e.set_item("gates", c.gates.len())?;
+                }
+                Layer::OrPool(p) => {
+                    e.set_item("input", p.input.to_vec())?;
+                    e.set_item("output", p.output().map(|o| o.to_vec()))?;
+                    e.set_item("size", p.size)?;
+                }
                 Layer::GroupSum => {}
             }
             layers.append(e)?;

@@ -3,7 +3,7 @@
 //! Deliberately shares nothing with the fast path (no netlist, no packing, no adder trees), so that the
 //! engines can be tested against it.
 
-use lgn_compiler::model::{Layer, Model};
+use lgn_compiler::model::{Layer, Model, OrPool, TreeConv, eval_tree};
 
 /// The class counts (GroupSum before division by tau) of one sample given as f32 features.
 pub fn scores(model: &Model, x: &[f32]) -> Vec<u32> {
@@ -24,6 +24,8 @@ pub fn scores(model: &Model, x: &[f32]) -> Vec<u32> {
                     .map(|(g, w)| g.eval(bits[w[0] as usize], bits[w[1] as usize]))
                     .collect();
             }
+            Layer::TreeConv(c) => bits = tree_conv(c, &bits),
+            Layer::OrPool(p) => bits = or_pool(p, &bits),
             Layer::Netlist(nl) => {
                 for (g, w) in nl.gates.iter().zip(&nl.wires) {
                     let v = g.eval(bits[w[0] as usize], bits[w[1] as usize]);
@@ -49,4 +51,46 @@ pub fn predict(model: &Model, x: &[f32]) -> u32 {
     let s = scores(model, x);
     let max = s.iter().copied().max().unwrap_or(0);
     s.iter().position(|&v| v == max).unwrap_or(0) as u32
+}
+
+/// A tree convolution on one sample's map, position by position, reading 0 outside the input.
+fn tree_conv(c: &TreeConv, bits: &[bool]) -> Vec<bool> {
+    let [_, h, w] = c.input;
+    let [oc, oh, ow] = c.output().expect("validated");
+    let (lpt, gpt) = (c.leaves_per_tree(), c.gates_per_tree());
+    let mut out = Vec::with_capacity(oc * oh * ow);
+    let mut leaf = vec![false; lpt];
+    for o in 0..oc {
+        for y in 0..oh {
+            for x in 0..ow {
+                for (v, &[ch, dy, dx]) in leaf.iter_mut().zip(&c.leaves[o * lpt..(o + 1) * lpt]) {
+                    let iy = (y * c.stride + dy as usize).checked_sub(c.padding).filter(|&i| i < h);
+                    let ix = (x * c.stride + dx as usize).checked_sub(c.padding).filter(|&i| i < w);
+                    *v = match (iy, ix) {
+                        (Some(iy), Some(ix)) => bits[ch as usize * h * w + iy * w + ix],
+                        _ => false,
+                    };
+                }
+                out.push(eval_tree(&c.gates[o * gpt..(o + 1) * gpt], &mut leaf));
+            }
+        }
+    }
+    out
+}
+
+/// OR pooling on one sample's map.
+fn or_pool(p: &OrPool, bits: &[bool]) -> Vec<bool> {
+    let [_, h, w] = p.input;
+    let [oc, oh, ow] = p.output().expect("validated");
+    let mut out = Vec::with_capacity(oc * oh * ow);
+    for c in 0..oc {
+        for y in 0..oh {
+            for x in 0..ow {
+                let any = (0..p.size * p.size)
+                    .any(|k| bits[c * h * w + (y * p.stride + k / p.size) * w + x * p.stride + k % p.size]);
+                out.push(any);
+            }
+        }
+    }
+    out
 }

@@ -99,3 +99,32 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
+
+    /// Convolutional models: tree convolutions (padding, stride, depth), OR pools and dense layers, lowered
+    /// to loops, against the oracle's position-by-position evaluation.
+    #[test]
+    fn interpreter_matches_oracle_on_conv_models(seed in any::<u64>(), n in 1usize..150, words_log in 0u32..4) {
+        let model = lgn_compiler::testing::random_conv_model(seed);
+        // Through the file format (version 3) and back.
+        let bytes = lgn_compiler::model::to_bytes(&model).unwrap();
+        let model = lgn_compiler::model::from_bytes(&bytes, std::path::Path::new("conv.lgn")).unwrap();
+        let net = lgn_compiler::lower(&model);
+        prop_assert!(net.verify().is_empty(), "{:?}", net.verify());
+        // Every other case runs the optimised netlist (kernels optimised one by one).
+        let net = if seed % 2 == 0 { lgn_compiler::passes::optimize(&net, lgn_compiler::passes::OptLevel::O2).0 } else { net };
+        prop_assert!(net.verify().is_empty(), "{:?}", net.verify());
+        let clf = Classifier::new(&model, interp::build(&net, 1 << words_log)).unwrap();
+        let f = model.features();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 1);
+        let x: Vec<u8> = (0..n * f).map(|_| rng.random_range(0..=255u8)).collect();
+        let got = clf.scores(Inputs::U8(&x)).unwrap();
+        for (i, sample) in x.chunks(f).enumerate() {
+            let xf: Vec<f32> = sample.iter().map(|&v| v as f32).collect();
+            let want = oracle::scores(&model, &xf);
+            prop_assert_eq!(&got[i * model.classes..(i + 1) * model.classes], &want[..], "sample {}", i);
+        }
+    }
+}

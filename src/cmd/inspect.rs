@@ -20,6 +20,7 @@ pub fn run(a: InspectArgs) -> Result<()> {
         let gates = match l {
             Layer::Dense(d) => &d.gates,
             Layer::Netlist(n) => &n.gates,
+            Layer::TreeConv(c) => &c.gates,
             _ => continue,
         };
         for g in gates {
@@ -39,9 +40,22 @@ pub fn run(a: InspectArgs) -> Result<()> {
             Layer::Netlist(n) => {
                 json!({"kind": "netlist", "inputs": n.inputs, "gates": n.gates.len(), "classes": n.outputs.len()})
             }
+            Layer::TreeConv(c) => json!({"kind": "tree_conv", "input": c.input, "output": c.output(),
+                "channels": c.channels, "depth": c.depth, "kernel": c.kernel, "stride": c.stride,
+                "padding": c.padding, "gates": c.gates.len()}),
+            Layer::OrPool(p) => json!({"kind": "or_pool", "input": p.input, "output": p.output(),
+                "size": p.size, "stride": p.stride}),
         })
         .collect();
-    let logic_depth = model.layers.iter().filter(|l| matches!(l, Layer::Dense(_))).count();
+    let logic_depth = model
+        .layers
+        .iter()
+        .map(|l| match l {
+            Layer::Dense(_) => 1,
+            Layer::TreeConv(c) => c.depth as usize,
+            _ => 0,
+        })
+        .sum::<usize>();
     let opt = a.opt.then(|| {
         let (o, report) = optimize(&net, OptLevel::O2);
         (o, report)
@@ -54,9 +68,11 @@ pub fn run(a: InspectArgs) -> Result<()> {
             "tau": model.tau,
             "layers": layers,
             "logic_gates": model.gate_count(),
+            "evaluated_gates": model.evaluated_gates(),
             "logic_depth": logic_depth,
             "gate_histogram": GateOp::all().map(|g| (g.name().to_string(), json!(model_hist[g.id() as usize]))).collect::<serde_json::Map<_, _>>(),
-            "netlist": {"inputs": net.num_inputs, "gates": net.gates.len(), "depth": net.depth(), "count_bits": net.planes(),
+            "netlist": {"inputs": net.input_bits(), "loops": net.loops.len(), "kernel_gates": net.total_gates() - net.gates.len(),
+                        "evaluated_gates": net.evaluated_gates(), "gates": net.gates.len(), "depth": net.depth(), "count_bits": net.planes(),
                         "gate_histogram": net.op_histogram().to_vec(), "spans": span_sizes(&net)},
         });
         if let Some((o, report)) = &opt {
@@ -74,10 +90,25 @@ pub fn run(a: InspectArgs) -> Result<()> {
             Layer::Dense(d) => (d.inputs, d.outputs()),
             Layer::GroupSum => (model.output_bits(), model.classes),
             Layer::Netlist(n) => (n.inputs, n.outputs.len()),
+            Layer::TreeConv(c) => (c.input.iter().product(), c.output().map_or(0, |o| o.iter().product())),
+            Layer::OrPool(p) => (p.input.iter().product(), p.output().map_or(0, |o| o.iter().product())),
         };
         println!("{i:>5}  {:<10} {inputs:>10} {outputs:>10}", l.kind());
     }
-    println!("logic gates: {} in {} dense layers", model.gate_count(), logic_depth);
+    println!("logic gates: {} (depth {logic_depth})", model.gate_count());
+    if model.is_spatial() {
+        println!("gates evaluated per sample (kernels times positions): {}", model.evaluated_gates());
+        for l in &net.loops {
+            println!(
+                "  loop {:<14} kernel {:>7} gates x {:>5} positions, buffer {} -> {} bits",
+                l.name,
+                l.kernel.gates.len(),
+                l.positions(),
+                l.in_len,
+                l.out_len
+            );
+        }
+    }
     println!(
         "netlist: {} inputs, {} gates (GroupSum adder trees included), depth {}, {} count bits per class",
         net.num_inputs,

@@ -3,6 +3,7 @@
 
 pub mod c;
 pub mod jit;
+pub mod layout;
 pub mod schedule;
 pub mod verilog;
 pub mod x86;

@@ -5,9 +5,15 @@
 //! Constants are gates with op 0 or 15 (their inputs are ignored).
 //! The outputs are, per class, the bits of that class's count, least significant first; every class has the
 //! same number of count bits ("planes"). The GroupSum adder trees are ordinary gates of the netlist.
+//!
+//! Spatial layers are [`Loop`]s that run before the gates: `loops[0]` reads the encoded input bits, each
+//! loop's output buffer is the next loop's input, and the last loop's output buffer is the netlist's
+//! `num_inputs` input signals. Without loops the encoded input bits are the input signals directly.
 
+mod loops;
 mod verify;
 
+pub use loops::Loop;
 pub use verify::VerifyError;
 
 use crate::gate::GateOp;
@@ -64,12 +70,38 @@ pub struct Netlist {
     pub outputs: Vec<Vec<Signal>>,
     /// Which gates came from which model layer.
     pub spans: Vec<Span>,
+    /// Loops that compute the input signals from the encoded input bits (empty for dense models).
+    pub loops: Vec<Loop>,
 }
 
 impl Netlist {
     /// An empty netlist over `num_inputs` input bits.
     pub fn new(num_inputs: usize) -> Netlist {
         Netlist { num_inputs, ..Netlist::default() }
+    }
+
+    /// Number of encoded input bits the whole network reads: the first loop's input, or the input signals.
+    pub fn input_bits(&self) -> usize {
+        self.loops.first().map_or(self.num_inputs, |l| l.in_len)
+    }
+
+    /// Gates in the loop kernels (each counted once) plus the netlist's gates.
+    pub fn total_gates(&self) -> usize {
+        self.loops.iter().map(|l| l.kernel.gates.len()).sum::<usize>() + self.gates.len()
+    }
+
+    /// Gates evaluated per sample: every kernel gate times its positions, plus the netlist's gates.
+    pub fn evaluated_gates(&self) -> usize {
+        self.loops.iter().map(|l| l.kernel.gates.len() * l.positions()).sum::<usize>() + self.gates.len()
+    }
+
+    /// Runs the loops on one word per encoded input bit and returns the netlist's input words.
+    pub fn run_loops(&self, bits: &[u64]) -> Vec<u64> {
+        let mut buf = bits.to_vec();
+        for l in &self.loops {
+            buf = l.simulate(&buf);
+        }
+        buf
     }
 
     /// Total number of signals (inputs plus gates).

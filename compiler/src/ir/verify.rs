@@ -3,7 +3,9 @@
 //! 1. every gate reads signals strictly below its own (topological order, hence acyclic);
 //! 2. every output signal exists;
 //! 3. at least one class, and every class has the same number of count bits;
-//! 4. spans are ordered, disjoint, and within the gate list.
+//! 4. spans are ordered, disjoint, and within the gate list;
+//! 5. loops chain: each reads the buffer the previous one wrote, the last writes the input signals, and each
+//!    loop's kernel and tables are valid ([`super::Loop::verify`]).
 
 use std::fmt;
 
@@ -54,6 +56,25 @@ impl Netlist {
             if let Some(s) = bits.iter().find(|s| s.index() >= n) {
                 errors.push(VerifyError { at: None, msg: format!("class {c} reads signal {} of {n}", s.0) });
             }
+        }
+        let mut len = self.loops.first().map(|l| l.in_len);
+        for l in &self.loops {
+            errors.extend(l.verify());
+            if len != Some(l.in_len) {
+                errors.push(VerifyError {
+                    at: None,
+                    msg: format!("{} reads {} signals, made {len:?}", l.name, l.in_len),
+                });
+            }
+            len = Some(l.out_len);
+        }
+        if let Some(n) = len
+            && n != self.num_inputs
+        {
+            errors.push(VerifyError {
+                at: None,
+                msg: format!("the loops make {n} signals, the netlist reads {}", self.num_inputs),
+            });
         }
         let mut prev_end = 0;
         for span in &self.spans {

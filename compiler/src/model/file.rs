@@ -11,7 +11,7 @@ use std::path::Path;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use serde::{Deserialize, Serialize};
 
-use super::{Comparison, Dense, Layer, Limits, Model, Threshold};
+use super::{Comparison, Dense, Layer, Limits, MapShape, Model, OrPool, Threshold, TreeConv};
 use crate::error::{Error, Result};
 use crate::gate::GateOp;
 
@@ -21,7 +21,7 @@ pub const FORMAT_NAME: &str = "lgn";
 pub const METADATA_KEY: &str = "lgn";
 /// The newest format version this build reads. Files are written with the oldest version that can hold them
 /// (1 unless a `netlist` layer needs 2).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -40,6 +40,8 @@ enum LayerHeader {
     Dense { inputs: usize, outputs: usize },
     GroupSum {},
     Netlist { inputs: usize, gates: usize, classes: usize, count_bits: usize },
+    TreeConv { input: MapShape, channels: usize, depth: u32, kernel: usize, stride: usize, padding: usize },
+    OrPool { input: MapShape, size: usize, stride: usize },
 }
 
 fn tensor_name(layer: usize, what: &str) -> String {
@@ -84,11 +86,34 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
                 tensors.push((tensor_name(i, "outputs"), Dtype::U32, vec![classes, bits], outs));
                 LayerHeader::Netlist { inputs: nl.inputs, gates: n, classes, count_bits: bits }
             }
+            Layer::TreeConv(c) => {
+                let (gpt, lpt) = (c.gates_per_tree(), c.leaves_per_tree());
+                let ids = c.gates.iter().map(|g| g.id()).collect();
+                tensors.push((tensor_name(i, "gates"), Dtype::U8, vec![c.channels, gpt], ids));
+                let leaves = c.leaves.iter().flat_map(|l| l.iter().flat_map(|x| x.to_le_bytes())).collect();
+                tensors.push((tensor_name(i, "leaves"), Dtype::U32, vec![c.channels, lpt, 3], leaves));
+                LayerHeader::TreeConv {
+                    input: c.input,
+                    channels: c.channels,
+                    depth: c.depth,
+                    kernel: c.kernel,
+                    stride: c.stride,
+                    padding: c.padding,
+                }
+            }
+            Layer::OrPool(p) => LayerHeader::OrPool { input: p.input, size: p.size, stride: p.stride },
         })
         .collect();
     let header = Header {
         format: FORMAT_NAME.into(),
-        version: if model.layers.iter().any(|l| matches!(l, Layer::Netlist(_))) { 2 } else { 1 },
+        // The oldest version that can express the model, so that older readers still read what they can.
+        version: if model.is_spatial() {
+            3
+        } else if model.layers.iter().any(|l| matches!(l, Layer::Netlist(_))) {
+            2
+        } else {
+            1
+        },
         input_shape: model.input_shape.clone(),
         classes: model.classes,
         tau: model.tau,
@@ -202,6 +227,22 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model> {
                 };
                 Layer::Netlist(super::NetlistLayer { inputs, gates, wires, outputs })
             }
+            LayerHeader::TreeConv { input, channels, depth, kernel, stride, padding } => {
+                if channels > limits.max_width || !(1..=8).contains(&depth) {
+                    return Err(fmt_err(format!(
+                        "layer {i}: tree_conv with {channels} channels of depth {depth} exceeds the limits"
+                    )));
+                }
+                let (gpt, lpt) = ((1usize << depth) - 1, 1usize << depth);
+                let gates = read_gates(tensor(i, "gates", Dtype::U8, &[channels, gpt])?, i, &fmt_err)?;
+                let data = tensor(i, "leaves", Dtype::U32, &[channels, lpt, 3])?;
+                let leaves = data
+                    .chunks_exact(12)
+                    .map(|c| std::array::from_fn(|k| u32::from_le_bytes(c[4 * k..4 * k + 4].try_into().unwrap())))
+                    .collect();
+                Layer::TreeConv(TreeConv { input, channels, depth, kernel, stride, padding, gates, leaves })
+            }
+            LayerHeader::OrPool { input, size, stride } => Layer::OrPool(OrPool { input, size, stride }),
         };
         layers.push(layer);
     }

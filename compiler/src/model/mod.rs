@@ -7,10 +7,12 @@
 
 mod file;
 pub mod random;
+mod spatial;
 mod validate;
 
 pub use file::{FORMAT_NAME, FORMAT_VERSION, METADATA_KEY, from_bytes, load, save, to_bytes};
-pub use random::RandomSpec;
+pub use random::{ConvSpec, RandomSpec};
+pub use spatial::{MapShape, OrPool, TreeConv, eval_tree};
 pub use validate::Limits;
 
 use crate::gate::GateOp;
@@ -124,14 +126,17 @@ pub struct NetlistLayer {
 
 /// One layer of the model.
 ///
-/// The list is open for new kinds (tree convolution, OR pooling): each kind has its own tag in the file, and a
-/// reader that meets an unknown tag reports it by name.
+/// Each kind has its own tag in the file, and a reader that meets an unknown tag reports it by name.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Layer {
     /// Input encoder (must be the first layer, and only there).
     Threshold(Threshold),
     /// A dense logic layer.
     Dense(Dense),
+    /// A logic tree convolution over a feature map (format version 3).
+    TreeConv(TreeConv),
+    /// OR pooling over a feature map (format version 3).
+    OrPool(OrPool),
     /// Sum of each class's group of output bits (must be the last layer, and only there).
     GroupSum,
     /// Optimised logic with class-count outputs (must be the last layer, and only there).
@@ -139,11 +144,13 @@ pub enum Layer {
 }
 
 impl Layer {
-    /// The tag used in the file (`threshold`, `dense`, `group_sum`).
+    /// The tag used in the file (`threshold`, `dense`, `tree_conv`, `or_pool`, `group_sum`, `netlist`).
     pub fn kind(&self) -> &'static str {
         match self {
             Layer::Threshold(_) => "threshold",
             Layer::Dense(_) => "dense",
+            Layer::TreeConv(_) => "tree_conv",
+            Layer::OrPool(_) => "or_pool",
             Layer::GroupSum => "group_sum",
             Layer::Netlist(_) => "netlist",
         }
@@ -185,11 +192,28 @@ impl Model {
         })
     }
 
-    /// Number of logic gates in all logic layers (including a netlist layer's gates).
+    /// Number of logic gates in all logic layers (including a netlist layer's gates). A tree convolution
+    /// counts its kernel once (its distinct gates); see [`Model::evaluated_gates`] for gates per sample.
     pub fn gate_count(&self) -> usize {
         self.layers
             .iter()
             .map(|l| match l {
+                Layer::Dense(d) => d.outputs(),
+                Layer::Netlist(n) => n.gates.len(),
+                Layer::TreeConv(c) => c.gates.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Gates evaluated per sample: a tree convolution's gates times its output positions, an OR pool's
+    /// `size² - 1` ORs per output bit, plus every other logic gate (the figure papers report).
+    pub fn evaluated_gates(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| match l {
+                Layer::TreeConv(c) => c.output().map_or(0, |o| c.gates.len() * o[1] * o[2]),
+                Layer::OrPool(p) => p.output().map_or(0, |o| o[0] * o[1] * o[2] * (p.size * p.size - 1)),
                 Layer::Dense(d) => d.outputs(),
                 Layer::Netlist(n) => n.gates.len(),
                 _ => 0,
@@ -197,8 +221,33 @@ impl Model {
             .sum()
     }
 
+    /// The feature map made by the encoder, if the input is an image (`[c, h, w]` or `[h, w]`): threshold
+    /// `j` of channel `c` is map channel `j * c_in + c`.
+    pub fn input_map(&self) -> Option<MapShape> {
+        let k = self.encoder().per_feature;
+        match self.input_shape[..] {
+            [c, h, w] => Some([c * k, h, w]),
+            [h, w] => Some([k, h, w]),
+            _ => None,
+        }
+    }
+
+    /// Whether the model has spatial layers (tree convolutions or OR pooling).
+    pub fn is_spatial(&self) -> bool {
+        self.layers.iter().any(|l| matches!(l, Layer::TreeConv(_) | Layer::OrPool(_)))
+    }
+
     /// Width of the last logic layer (the bits that GroupSum counts).
     pub fn output_bits(&self) -> usize {
-        self.dense_layers().last().map_or(self.encoder().outputs(), Dense::outputs)
+        let mut width = self.encoder().outputs();
+        for l in &self.layers {
+            match l {
+                Layer::Dense(d) => width = d.outputs(),
+                Layer::TreeConv(c) => width = c.output().map_or(0, |o| o.iter().product()),
+                Layer::OrPool(p) => width = p.output().map_or(0, |o| o.iter().product()),
+                _ => {}
+            }
+        }
+        width
     }
 }

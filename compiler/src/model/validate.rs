@@ -77,6 +77,8 @@ impl Model {
             return Err(invalid("a model needs at least a threshold and a group_sum layer"));
         }
         let mut width = 0usize;
+        // The feature map the previous layer made, if it is one.
+        let mut map: Option<super::MapShape> = None;
         let mut total_gates = 0usize;
         for (i, layer) in self.layers.iter().enumerate() {
             let at = |msg: String| invalid(format!("layer {i} ({}): {msg}", layer.kind()));
@@ -102,6 +104,37 @@ impl Model {
                         return Err(at(format!("threshold {pos} is {} (must be finite)", t.values[pos])));
                     }
                     width = t.outputs();
+                    map = self.input_map();
+                }
+                Layer::TreeConv(c) => {
+                    let out = check_conv(c, map, limits).map_err(at)?;
+                    total_gates += c.gates.len();
+                    if total_gates > limits.max_gates {
+                        return Err(at(format!("more than {} gates in the model", limits.max_gates)));
+                    }
+                    width = out.iter().product();
+                    map = Some(out);
+                }
+                Layer::OrPool(p) => {
+                    let Some(m) = map else {
+                        return Err(at(
+                            "or_pool needs a feature map (an image input or a spatial layer) before it".into()
+                        ));
+                    };
+                    if p.input != m {
+                        return Err(at(format!("reads a {:?} map, but the previous layer makes {m:?}", p.input)));
+                    }
+                    if p.size == 0 || p.stride == 0 || p.size > 16 {
+                        return Err(at(format!(
+                            "window {} and stride {} must be in 1..=16 and >= 1",
+                            p.size, p.stride
+                        )));
+                    }
+                    let out = p
+                        .output()
+                        .ok_or_else(|| at(format!("a {}x{} window does not fit the {m:?} map", p.size, p.size)))?;
+                    width = out.iter().product();
+                    map = Some(out);
                 }
                 Layer::Dense(d) => {
                     if i == 0 {
@@ -129,6 +162,7 @@ impl Model {
                         return Err(at(format!("more than {} gates in the model", limits.max_gates)));
                     }
                     width = d.gates.len();
+                    map = None;
                 }
                 Layer::Netlist(nl) => {
                     if i != n - 1 || i == 0 {
@@ -164,6 +198,7 @@ impl Model {
                     if planes == 0 || planes > 32 || nl.outputs.iter().any(|c| c.len() != planes) {
                         return Err(at("every class needs the same number (1..=32) of count bits".into()));
                     }
+                    map = None;
                     let signals = width + nl.gates.len();
                     if let Some(s) = nl.outputs.iter().flatten().find(|&&s| s as usize >= signals) {
                         return Err(at(format!("output signal {s} out of range 0..{signals}")));
@@ -190,4 +225,48 @@ impl Model {
         }
         Ok(())
     }
+}
+
+/// Checks a tree convolution against the map before it; returns its output map.
+fn check_conv(c: &super::TreeConv, map: Option<super::MapShape>, limits: &Limits) -> Result<super::MapShape, String> {
+    let Some(m) = map else {
+        return Err("tree_conv needs a feature map (an image input or a spatial layer) before it".into());
+    };
+    if c.input != m {
+        return Err(format!("reads a {:?} map, but the previous layer makes {m:?}", c.input));
+    }
+    if !(1..=8).contains(&c.depth) {
+        return Err(format!("tree depth {} not in 1..=8", c.depth));
+    }
+    if c.kernel == 0 || c.kernel > 64 || c.stride == 0 || c.stride > 64 || c.padding >= c.kernel {
+        return Err(format!(
+            "kernel {}, stride {}, padding {}: need 1 <= kernel <= 64, 1 <= stride <= 64, padding < kernel",
+            c.kernel, c.stride, c.padding
+        ));
+    }
+    if c.channels == 0 || c.channels > limits.max_width {
+        return Err(format!("{} channels not in 1..={}", c.channels, limits.max_width));
+    }
+    if c.gates.len() != c.channels * c.gates_per_tree() {
+        return Err(format!("{} gates, expected {} channels x {}", c.gates.len(), c.channels, c.gates_per_tree()));
+    }
+    if c.leaves.len() != c.channels * c.leaves_per_tree() {
+        return Err(format!("{} leaves, expected {} channels x {}", c.leaves.len(), c.channels, c.leaves_per_tree()));
+    }
+    if let Some((i, l)) = c
+        .leaves
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l[0] as usize >= m[0] || l[1] as usize >= c.kernel || l[2] as usize >= c.kernel)
+    {
+        return Err(format!("leaf {i} reads {l:?}, out of range (channels {}, kernel {})", m[0], c.kernel));
+    }
+    let out = c.output().ok_or_else(|| {
+        format!("a {}x{} kernel with padding {} does not fit the {m:?} map", c.kernel, c.kernel, c.padding)
+    })?;
+    out.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= limits.max_width)
+        .ok_or_else(|| format!("output map {out:?} exceeds {} bits", limits.max_width))?;
+    Ok(out)
 }

@@ -156,10 +156,27 @@ impl Pipeline {
         Ok(Pipeline { passes, max_rounds: 8, verify: cfg!(debug_assertions) })
     }
 
-    /// Runs the passes in rounds until a round removes no gate (or `max_rounds`).
+    /// Runs the passes in rounds until a round removes no gate (or `max_rounds`). Loop kernels are optimised
+    /// the same way, each on its own (their outputs are the channel bits), and the loops are kept.
     pub fn run(&self, net: &Netlist) -> (Netlist, Report) {
+        let mut loops = net.loops.clone();
         let mut report = Report::default();
-        let mut cur = net.clone();
+        for l in &mut loops {
+            let (kernel, r) = self.run_flat(&l.kernel);
+            l.kernel = kernel;
+            report.passes.extend(r.passes);
+        }
+        let (mut cur, r) = self.run_flat(net);
+        report.passes.extend(r.passes);
+        report.rounds = r.rounds;
+        cur.loops = loops;
+        (cur, report)
+    }
+
+    /// Runs the passes on the gates of `net`, ignoring its loops.
+    fn run_flat(&self, net: &Netlist) -> (Netlist, Report) {
+        let mut report = Report::default();
+        let mut cur = Netlist { loops: Vec::new(), ..net.clone() };
         if self.passes.is_empty() {
             return (cur, report);
         }

@@ -27,7 +27,7 @@ pub struct Interface {
 impl Interface {
     /// The interface of `net`.
     pub fn of(net: &lgn_compiler::Netlist) -> Interface {
-        Interface { num_inputs: net.num_inputs, classes: net.classes(), planes: net.planes() }
+        Interface { num_inputs: net.input_bits(), classes: net.classes(), planes: net.planes() }
     }
 }
 
