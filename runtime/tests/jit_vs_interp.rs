@@ -70,3 +70,27 @@ fn jit_runs_a_lowered_model_like_the_interpreter() {
     let inputs: Vec<u64> = (0..net.num_inputs * jit.words()).map(|_| rng.random()).collect();
     assert_eq!(run_block(&jit, &inputs), run_block(&*reference, &inputs));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
+
+    /// Convolutional models lowered to loops: the loops run as loops in the generated code (AVX2 and
+    /// Cranelift), on all input bits of a block, bit for bit like the interpreter.
+    #[test]
+    fn jit_matches_interpreter_on_conv_models(seed in any::<u64>(), vectors_log in 0u32..3, window in 0usize..12,
+                                              optimize in any::<bool>(), avx2 in any::<bool>()) {
+        let codegen = if avx2 && lgn_compiler::backend::x86::available() { Codegen::Avx2 } else { Codegen::Cranelift };
+        let model = lgn_compiler::testing::random_conv_model(seed);
+        let mut net = lower(&model);
+        if optimize {
+            net = lgn_compiler::passes::optimize(&net, lgn_compiler::passes::OptLevel::O2).0;
+        }
+        let opts = JitOptions { codegen, vectors: 1 << vectors_log, chunk_gates: 64, window, opt_level: OptLevel::None, threads: 1 };
+        let jit = JitEngine::new(&net, &opts).unwrap();
+        let words = jit.words();
+        let reference = interp::build(&net, words);
+        let mut rng = ChaCha8Rng::seed_from_u64(!seed);
+        let inputs: Vec<u64> = (0..net.input_bits() * words).map(|_| rng.random()).collect();
+        prop_assert_eq!(run_block(&jit, &inputs), run_block(&*reference, &inputs));
+    }
+}

@@ -22,9 +22,10 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module, default_libcall_names};
 
+use super::layout::Layout;
 use super::schedule::Slots;
 use crate::error::{Error, Result};
-use crate::ir::Netlist;
+use crate::ir::{Loop, Netlist};
 
 /// Cranelift optimisation level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,19 +96,31 @@ pub struct JitStats {
 }
 
 type ChunkFn = unsafe extern "C" fn(*mut u8);
+type LoopFn = unsafe extern "C" fn(*mut u8, *const u8, *mut u8);
 
 /// A chunk's index and machine code.
 type CompiledChunk = (usize, Vec<u8>);
 
+/// A compiled loop and the byte offsets of its three pointers in scratch.
+struct LoopCall {
+    f: LoopFn,
+    temps: usize,
+    input: usize,
+    output: usize,
+}
+
 /// Compiled native code for one netlist.
 pub struct JitKernel {
     _module: JITModule,
+    loops: Vec<LoopCall>,
     chunks: Vec<ChunkFn>,
+    /// Byte offset of the netlist's slots in scratch.
+    tail: usize,
     /// u64 words per signal (2 per vector).
     pub words: usize,
-    /// Number of slots; scratch must hold `slots * words` u64 words.
+    /// Signals of scratch; scratch must hold `slots * words` u64 words.
     pub slots: usize,
-    /// Slot of each output count bit, class-major.
+    /// Scratch signal of each output count bit, class-major.
     pub outputs: Vec<u32>,
     /// Compile statistics.
     pub stats: JitStats,
@@ -119,14 +132,21 @@ unsafe impl Send for JitKernel {}
 unsafe impl Sync for JitKernel {}
 
 impl JitKernel {
-    /// Evaluates one block. `scratch` holds the input planes at its start and has at least
-    /// `slots * words` words.
+    /// Evaluates one block. `scratch` holds the input planes at its start, has at least `slots * words`
+    /// words, and was zeroed before its first use (zero borders of feature maps are never written).
     pub fn run(&self, scratch: &mut [u64]) {
         assert!(scratch.len() >= self.slots * self.words, "scratch too small");
         let p = scratch.as_mut_ptr() as *mut u8;
-        for f in &self.chunks {
-            // SAFETY: the generated code only accesses byte offsets below `slots * words * 8`, checked above.
-            unsafe { f(p) }
+        // SAFETY: the generated code only accesses byte offsets below `slots * words * 8` from `p` (the
+        // layout places every buffer, kernel temporary and netlist slot there), checked above.
+        unsafe {
+            for l in &self.loops {
+                (l.f)(p.add(l.temps), p.add(l.input), p.add(l.output));
+            }
+            let t = p.add(self.tail);
+            for f in &self.chunks {
+                f(t)
+            }
         }
     }
 }
@@ -162,9 +182,12 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
     let mut stats = JitStats::default();
     let t = Instant::now();
     let slots = Slots::new(net);
+    let kernel_slots: Vec<Slots> = net.loops.iter().map(|l| Slots::new(&l.kernel)).collect();
+    let layout = Layout::new(net, slots.count, &kernel_slots.iter().map(|k| k.count).collect::<Vec<_>>());
     stats.schedule = t.elapsed();
     let isa = make_isa(opts)?;
-    let outputs = net.outputs.iter().flatten().map(|s| slots.slot[s.index()]).collect();
+    let tail = layout.tail() as u32;
+    let outputs = net.outputs.iter().flatten().map(|s| tail + slots.slot[s.index()]).collect();
 
     let use_avx2 = match opts.codegen {
         Codegen::Auto => super::x86::available(),
@@ -172,43 +195,85 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
         Codegen::Avx2 if super::x86::available() => true,
         Codegen::Avx2 => return Err(backend_err("this CPU has no AVX2")),
     };
+    let words = if use_avx2 { 4 * opts.vectors } else { 2 * opts.vectors };
+    let signal_bytes = words * 8;
+    let calls: Vec<(usize, usize, usize)> = net
+        .loops
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            (
+                layout.kernel_base * signal_bytes,
+                layout.buffers[i] * signal_bytes,
+                (layout.buffers[i + 1] + l.out_start) * signal_bytes,
+            )
+        })
+        .collect();
+    let too_big = || backend_err("scratch memory beyond 2 GiB: displacements do not fit");
+    if layout.total.checked_mul(signal_bytes).is_none_or(|b| b >= i32::MAX as usize) {
+        return Err(too_big());
+    }
     if use_avx2 {
         let t = Instant::now();
-        let code = super::x86::emit(net, &slots, opts.vectors)
-            .ok_or_else(|| backend_err("scratch memory beyond 2 GiB: displacements do not fit"))?;
+        let mut codes = Vec::with_capacity(net.loops.len() + 1);
+        for (l, ks) in net.loops.iter().zip(&kernel_slots) {
+            codes.push(super::x86::emit_loop(l, ks, opts.vectors).ok_or_else(too_big)?);
+        }
+        codes.push(super::x86::emit(net, &slots, opts.vectors).ok_or_else(too_big)?);
         stats.codegen = t.elapsed();
         stats.codegen_used = Some(Codegen::Avx2);
-        let (module, chunks) = link(isa, vec![code], &mut stats)?;
-        return Ok(JitKernel { _module: module, chunks, words: 4 * opts.vectors, slots: slots.count, outputs, stats });
+        let (module, loops, chunks) = link(isa, codes, &calls, &mut stats)?;
+        return Ok(JitKernel {
+            _module: module,
+            loops,
+            chunks,
+            tail: layout.tail() * signal_bytes,
+            words,
+            slots: layout.total,
+            outputs,
+            stats,
+        });
     }
 
     let t = Instant::now();
     let chunk = opts.chunk_gates.max(1);
-    let ranges: Vec<(usize, usize)> =
-        (0..net.gates.len()).step_by(chunk).map(|s| (s, (s + chunk).min(net.gates.len()))).collect();
+    // Work items: every loop (one function each, the loop in its IR), then chunks of the netlist's gates.
+    let mut items: Vec<Item> = (0..net.loops.len()).map(Item::Loop).collect();
+    items.extend((0..net.gates.len()).step_by(chunk).map(|s| Item::Chunk(s, (s + chunk).min(net.gates.len()))));
     let threads =
         if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads }
-            .min(ranges.len().max(1));
-    // Round-robin chunks over threads; each thread owns a Context and returns (chunk index, code bytes).
+            .min(items.len().max(1));
+    // Round-robin items over threads; each thread owns a Context and returns (item index, code bytes).
     let compiled: Vec<Result<Vec<CompiledChunk>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (isa, ranges, slots) = (&isa, &ranges, &slots);
+                let (isa, items, slots, kernel_slots) = (&isa, &items, &slots, &kernel_slots);
                 scope.spawn(move || {
                     let mut out = Vec::new();
                     let mut ctx = Context::new();
                     let mut fctx = FunctionBuilderContext::new();
-                    for (i, &(start, end)) in ranges.iter().enumerate().skip(t).step_by(threads) {
+                    for (i, item) in items.iter().enumerate().skip(t).step_by(threads) {
                         ctx.clear();
-                        ctx.func.signature.params.push(AbiParam::new(types::I64));
                         ctx.func.signature.call_conv = isa.default_call_conv();
                         ctx.func.name = UserFuncName::user(0, i as u32);
-                        emit_chunk(&mut ctx.func, &mut fctx, net, slots, opts, start, end, isa.frontend_config());
+                        let config = isa.frontend_config();
+                        match *item {
+                            Item::Loop(k) => {
+                                for _ in 0..3 {
+                                    ctx.func.signature.params.push(AbiParam::new(types::I64));
+                                }
+                                emit_loop(&mut ctx.func, &mut fctx, &net.loops[k], &kernel_slots[k], opts, config);
+                            }
+                            Item::Chunk(start, end) => {
+                                ctx.func.signature.params.push(AbiParam::new(types::I64));
+                                emit_chunk(&mut ctx.func, &mut fctx, net, slots, opts, start, end, config);
+                            }
+                        }
                         let code = ctx
                             .compile(&**isa, &mut ControlPlane::default())
-                            .map_err(|e| backend_err(format!("chunk {i}: {:?}", e.inner)))?;
+                            .map_err(|e| backend_err(format!("function {i}: {:?}", e.inner)))?;
                         if !code.buffer.relocs().is_empty() {
-                            return Err(backend_err(format!("chunk {i}: unexpected relocations")));
+                            return Err(backend_err(format!("function {i}: unexpected relocations")));
                         }
                         out.push((i, code.code_buffer().to_vec()));
                     }
@@ -218,7 +283,7 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(backend_err("compile thread panicked")))).collect()
     });
-    let mut codes: Vec<Option<Vec<u8>>> = vec![None; ranges.len()];
+    let mut codes: Vec<Option<Vec<u8>>> = vec![None; items.len()];
     for part in compiled {
         for (i, code) in part? {
             codes[i] = Some(code);
@@ -229,38 +294,68 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
     let codes = codes
         .into_iter()
         .enumerate()
-        .map(|(i, c)| c.ok_or_else(|| backend_err(format!("chunk {i} was not compiled"))))
+        .map(|(i, c)| c.ok_or_else(|| backend_err(format!("function {i} was not compiled"))))
         .collect::<Result<Vec<_>>>()?;
-    let (module, chunks) = link(isa, codes, &mut stats)?;
-    Ok(JitKernel { _module: module, chunks, words: 2 * opts.vectors, slots: slots.count, outputs, stats })
+    let (module, loops, chunks) = link(isa, codes, &calls, &mut stats)?;
+    Ok(JitKernel {
+        _module: module,
+        loops,
+        chunks,
+        tail: layout.tail() * signal_bytes,
+        words,
+        slots: layout.total,
+        outputs,
+        stats,
+    })
 }
 
-/// Loads machine code (functions `fn(*mut u8)` without relocations) into an executable module.
-fn link(isa: OwnedTargetIsa, codes: Vec<Vec<u8>>, stats: &mut JitStats) -> Result<(JITModule, Vec<ChunkFn>)> {
+/// A unit of Cranelift work: a loop, or a range of the netlist's gates.
+enum Item {
+    Loop(usize),
+    Chunk(usize, usize),
+}
+
+/// Loads machine code into an executable module: the first `calls.len()` functions are loops
+/// (`fn(*mut u8, *const u8, *mut u8)`, called with the given scratch offsets), the rest chunks (`fn(*mut u8)`);
+/// none has relocations.
+fn link(
+    isa: OwnedTargetIsa,
+    codes: Vec<Vec<u8>>,
+    calls: &[(usize, usize, usize)],
+    stats: &mut JitStats,
+) -> Result<(JITModule, Vec<LoopCall>, Vec<ChunkFn>)> {
     let t = Instant::now();
     let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
-    let mut sig = module.make_signature();
-    sig.params.push(AbiParam::new(types::I64));
     let mut ids = Vec::with_capacity(codes.len());
     for (i, code) in codes.into_iter().enumerate() {
-        let id = module.declare_function(&format!("chunk{i}"), Linkage::Local, &sig).map_err(backend_err)?;
+        let mut sig = module.make_signature();
+        for _ in 0..if i < calls.len() { 3 } else { 1 } {
+            sig.params.push(AbiParam::new(types::I64));
+        }
+        let id = module.declare_function(&format!("f{i}"), Linkage::Local, &sig).map_err(backend_err)?;
         module.define_function_bytes(id, 16, &code, &[]).map_err(backend_err)?;
         stats.code_bytes += code.len();
         ids.push(id);
     }
     module.finalize_definitions().map_err(backend_err)?;
-    let chunks = ids
+    let ptrs: Vec<*const u8> = ids.iter().map(|&id| module.get_finalized_function(id)).collect();
+    let loops = ptrs
         .iter()
-        .map(|&id| {
-            let p = module.get_finalized_function(id);
-            // SAFETY: each function was generated with the signature `fn(i64)` in the ISA's default calling
-            // convention, which is the C convention of this platform.
-            unsafe { std::mem::transmute::<*const u8, ChunkFn>(p) }
+        .zip(calls)
+        .map(|(&p, &(temps, input, output))| LoopCall {
+            // SAFETY: loop functions were generated with the signature `fn(i64, i64, i64)` in the ISA's
+            // default calling convention, which is the C convention of this platform.
+            f: unsafe { std::mem::transmute::<*const u8, LoopFn>(p) },
+            temps,
+            input,
+            output,
         })
         .collect();
+    // SAFETY: the remaining functions were generated with the signature `fn(i64)`, C convention.
+    let chunks = ptrs[calls.len()..].iter().map(|&p| unsafe { std::mem::transmute::<*const u8, ChunkFn>(p) }).collect();
     stats.link = t.elapsed();
     stats.functions = ids.len();
-    Ok((module, chunks))
+    Ok((module, loops, chunks))
 }
 
 /// Recently touched signals and their SSA values (one per vector), most recent last.
@@ -296,16 +391,122 @@ fn emit_chunk(
     end: usize,
     config: cranelift_codegen::isa::TargetFrontendConfig,
 ) {
-    let ty: Type = types::I64X2;
-    let nv = opts.vectors;
-    let flags = MemFlagsData::new().with_notrap();
     let mut b = FunctionBuilder::new(func, fctx);
     let block = b.create_block();
     b.append_block_params_for_function_params(block);
     b.switch_to_block(block);
     let base = b.block_params(block)[0];
+    let nv = opts.vectors as i64;
+    let loc = |s: u32| (base, slots.slot[s as usize] as i64 * nv * 16);
+    emit_gates(&mut b, net, slots, opts, start, end, &loc);
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+    b.finalize(config);
+}
+
+/// Emits a loop's function `fn(temps, input, output)`: the kernel's gates once, inside a two-level counted
+/// loop in the IR that advances the input and output pointers by the loop's steps (see
+/// [`super::x86::emit_loop`] for the contract).
+fn emit_loop(
+    func: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+    l: &Loop,
+    slots: &Slots,
+    opts: &JitOptions,
+    config: cranelift_codegen::isa::TargetFrontendConfig,
+) {
+    let stride = opts.vectors as i64 * 16;
+    let flags = MemFlagsData::new().with_notrap();
+    let mut b = FunctionBuilder::new(func, fctx);
+    let [entry, row, col, row_end, exit] = [(); 5].map(|_| b.create_block());
+    let [row_in, row_out, cur_in, cur_out, y, x] = [(); 6].map(|_| b.declare_var(types::I64));
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let temps = params[0];
+    b.def_var(row_in, params[1]);
+    b.def_var(row_out, params[2]);
+    let rows = b.ins().iconst(types::I64, l.grid[0] as i64);
+    b.def_var(y, rows);
+    b.ins().jump(row, &[]);
+
+    b.switch_to_block(row);
+    let (ri, ro) = (b.use_var(row_in), b.use_var(row_out));
+    b.def_var(cur_in, ri);
+    b.def_var(cur_out, ro);
+    let cols = b.ins().iconst(types::I64, l.grid[1] as i64);
+    b.def_var(x, cols);
+    b.ins().jump(col, &[]);
+
+    b.switch_to_block(col);
+    let (pin, pout) = (b.use_var(cur_in), b.use_var(cur_out));
+    let ni = l.kernel.num_inputs;
+    let loc = |s: u32| {
+        if (s as usize) < ni {
+            (pin, l.reads[s as usize] as i64 * stride)
+        } else {
+            (temps, slots.slot[s as usize] as i64 * stride)
+        }
+    };
+    let made = emit_gates(&mut b, &l.kernel, slots, opts, 0, l.kernel.gates.len(), &loc);
+    for (s, &w) in l.kernel_outputs().zip(&l.writes) {
+        let vals = made.get(s.0).unwrap_or_else(|| {
+            let (base, off) = loc(s.0);
+            let mut v = [pin; 8];
+            for (k, val) in v.iter_mut().enumerate().take(opts.vectors) {
+                *val = b.ins().load(types::I64X2, flags, base, (off + k as i64 * 16) as i32);
+            }
+            v
+        });
+        for (k, &val) in vals.iter().enumerate().take(opts.vectors) {
+            b.ins().store(flags, val, pout, (w as i64 * stride + k as i64 * 16) as i32);
+        }
+    }
+    let ni2 = b.ins().iadd_imm_s(pin, l.in_step[1] as i64 * stride);
+    let no2 = b.ins().iadd_imm_s(pout, l.out_step[1] as i64 * stride);
+    b.def_var(cur_in, ni2);
+    b.def_var(cur_out, no2);
+    let xv = b.use_var(x);
+    let x2 = b.ins().iadd_imm_s(xv, -1);
+    b.def_var(x, x2);
+    b.ins().brif(x2, col, &[], row_end, &[]);
+
+    b.switch_to_block(row_end);
+    let (ri, ro) = (b.use_var(row_in), b.use_var(row_out));
+    let ri2 = b.ins().iadd_imm_s(ri, l.in_step[0] as i64 * stride);
+    let ro2 = b.ins().iadd_imm_s(ro, l.out_step[0] as i64 * stride);
+    b.def_var(row_in, ri2);
+    b.def_var(row_out, ro2);
+    let yv = b.use_var(y);
+    let y2 = b.ins().iadd_imm_s(yv, -1);
+    b.def_var(y, y2);
+    b.ins().brif(y2, row, &[], exit, &[]);
+
+    b.switch_to_block(exit);
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+    b.finalize(config);
+}
+
+/// Emits gates `start..end` of `net` at the builder's current block; signal `s`'s vector `v` lives at
+/// `loc(s).0 + loc(s).1 + 16 v`. Returns the window of recently made values.
+fn emit_gates(
+    b: &mut FunctionBuilder,
+    net: &Netlist,
+    slots: &Slots,
+    opts: &JitOptions,
+    start: usize,
+    end: usize,
+    loc: &dyn Fn(u32) -> (Value, i64),
+) -> Window {
+    let ty: Type = types::I64X2;
+    let nv = opts.vectors;
+    let flags = MemFlagsData::new().with_notrap();
     let ni = net.num_inputs;
-    let offset = |slot: u32, v: usize| ((slot as usize * nv + v) * 16) as i32;
+    let addr = |s: u32, v: usize| {
+        let (base, off) = loc(s);
+        (base, (off + v as i64 * 16) as i32)
+    };
     // Results of the last `window` gates (evicted only by newer results, so a reader within the window
     // always finds an unstored result), and recently loaded operands.
     let mut made = Window { entries: Vec::with_capacity(opts.window), cap: opts.window };
@@ -326,14 +527,15 @@ fn emit_chunk(
             }
             let mut vals = [zero; 8];
             for (v, val) in vals.iter_mut().enumerate().take(nv) {
-                *val = b.ins().load(ty, flags, base, offset(slots.slot[s as usize], v));
+                let (base, off) = addr(s, v);
+                *val = b.ins().load(ty, flags, base, off);
             }
             win.put(s, vals);
             vals
         };
         let [ra, rb] = gate.reads();
-        let va = ra.map_or([zero; 8], |s| load(&mut b, &mut win, s.0));
-        let vb = rb.map_or([zero; 8], |s| load(&mut b, &mut win, s.0));
+        let va = ra.map_or([zero; 8], |s| load(b, &mut win, s.0));
+        let vb = rb.map_or([zero; 8], |s| load(b, &mut win, s.0));
         let mut out = [zero; 8];
         for v in 0..nv {
             let (x, y) = (va[v], vb[v]);
@@ -372,12 +574,11 @@ fn emit_chunk(
         if !local || last == me {
             // (A dead value is stored too: backends do not optimise, and the store keeps memory defined.)
             for (v, &val) in out.iter().enumerate().take(nv) {
-                b.ins().store(flags, val, base, offset(slots.slot[me as usize], v));
+                let (base, off) = addr(me, v);
+                b.ins().store(flags, val, base, off);
             }
         }
         made.put(me, out);
     }
-    b.ins().return_(&[]);
-    b.seal_all_blocks();
-    b.finalize(config);
+    made
 }

@@ -10,8 +10,13 @@
 //! cache. The bytes are linked and made executable by Cranelift's `JITModule`.
 //!
 //! Layout is the runtime's: slot `s`, 256-bit vector `v` at `rdi + (s * vectors + v) * 32`.
+//!
+//! A [`Loop`] becomes one function `fn(temps: rdi, input: rsi, output: rdx)` whose body is the kernel,
+//! emitted once, inside a two-level counted loop (`ecx` over columns, `r8d` over rows) that advances `rsi`
+//! and `rdx` by the loop's steps: kernel inputs are read at `rsi + reads[i] * stride`, outputs are copied to
+//! `rdx + writes[j] * stride`, temporaries live at `rdi`. Code size is the kernel's, whatever the grid.
 
-use crate::ir::{Gate, Netlist};
+use crate::ir::{Gate, Loop, Netlist};
 
 use super::schedule::Slots;
 
@@ -30,11 +35,15 @@ pub fn available() -> bool {
 const ONES: u8 = 15;
 const CACHE_REGS: usize = 15;
 
-/// A register or a `[rdi + disp32]` memory operand.
+const RDI: u8 = 7;
+const RSI: u8 = 6;
+const RDX: u8 = 2;
+
+/// A register or a `[base + disp32]` memory operand (base one of rdi, rsi, rdx).
 #[derive(Clone, Copy)]
 enum Rm {
     Reg(u8),
-    Mem(i32),
+    Mem(u8, i32),
 }
 
 /// VEX-encoded AVX2 instructions on `ymm` registers with `[rdi + disp32]` memory operands.
@@ -58,8 +67,8 @@ impl Asm {
     fn modrm(&mut self, reg: u8, rm: Rm) {
         match rm {
             Rm::Reg(r) => self.code.push(0xC0 | ((reg & 7) << 3) | (r & 7)),
-            Rm::Mem(disp) => {
-                self.code.push(0x80 | ((reg & 7) << 3) | 7);
+            Rm::Mem(base, disp) => {
+                self.code.push(0x80 | ((reg & 7) << 3) | base);
                 self.code.extend_from_slice(&disp.to_le_bytes());
             }
         }
@@ -76,18 +85,31 @@ impl Asm {
         self.modrm(d, s2);
     }
 
-    /// `vmovdqu` between `ymm_r` and `[rdi + disp]` (opcode 6F load, 7F store; pp = F3).
-    fn mov(&mut self, opcode: u8, r: u8, disp: i32) {
+    /// `vmovdqu` between `ymm_r` and `[base + disp]` (opcode 6F load, 7F store; pp = F3).
+    fn mov(&mut self, opcode: u8, r: u8, m: (u8, i32)) {
         self.vex(r, 0, false, 0b10);
         self.code.push(opcode);
-        self.modrm(r, Rm::Mem(disp));
+        self.modrm(r, Rm::Mem(m.0, m.1));
     }
 
-    fn load(&mut self, r: u8, disp: i32) {
-        self.mov(0x6F, r, disp);
+    fn load(&mut self, r: u8, m: (u8, i32)) {
+        self.mov(0x6F, r, m);
     }
-    fn store(&mut self, r: u8, disp: i32) {
-        self.mov(0x7F, r, disp);
+    fn store(&mut self, r: u8, m: (u8, i32)) {
+        self.mov(0x7F, r, m);
+    }
+
+    /// `add reg64, imm32` for rsi or rdx.
+    fn add_imm(&mut self, reg: u8, imm: i32) {
+        self.code.extend_from_slice(&[0x48, 0x81, 0xC0 | reg]);
+        self.code.extend_from_slice(&imm.to_le_bytes());
+    }
+
+    /// `jnz target` (rel32), `target` an offset into the code.
+    fn jnz(&mut self, target: usize) {
+        let end = self.code.len() as i64 + 6;
+        self.code.extend_from_slice(&[0x0F, 0x85]);
+        self.code.extend_from_slice(&((target as i64 - end) as i32).to_le_bytes());
     }
 }
 
@@ -125,18 +147,92 @@ impl Regs {
 /// Emits one function `extern "C" fn(base: *mut u8)` evaluating every gate of `net`; `None` if a
 /// displacement would not fit in 32 bits.
 pub fn emit(net: &Netlist, slots: &Slots, vectors: usize) -> Option<Vec<u8>> {
-    let max = (slots.count * vectors * 32) as u64;
-    if max >= i32::MAX as u64 {
-        return None;
-    }
-    let disp = |slot: u32, v: usize| ((slot as usize * vectors + v) * 32) as i32;
+    let stride = vectors as i64 * 32;
+    let loc = |s: u32| (RDI, slots.slot[s as usize] as i64 * stride);
     let mut asm = Asm { code: Vec::with_capacity(net.gates.len() * vectors * 24 + 16) };
-    let mut regs = Regs { held: [None; CACHE_REGS], stamp: [0; CACHE_REGS], clock: 0 };
     asm.op(0x76, ONES, ONES, Rm::Reg(ONES)); // vpcmpeqd ymm15, ymm15, ymm15: all ones
+    gates(&mut asm, net, vectors, &loc)?;
+    asm.code.extend_from_slice(&[0xC5, 0xF8, 0x77, 0xC3]); // vzeroupper; ret
+    Some(asm.code)
+}
+
+/// Emits one function `extern "C" fn(temps: *mut u8, input: *const u8, output: *mut u8)` that evaluates
+/// `l`'s kernel at every position of its grid; `slots` are the kernel's. `input` points at the input
+/// buffer, `output` at output signal `out_start` of the output buffer. `None` if a displacement or step
+/// does not fit in 32 bits.
+pub fn emit_loop(l: &Loop, slots: &Slots, vectors: usize) -> Option<Vec<u8>> {
+    let stride = vectors as i64 * 32;
+    let kernel = &l.kernel;
+    let ni = kernel.num_inputs;
+    let loc = |s: u32| {
+        if (s as usize) < ni {
+            (RSI, l.reads[s as usize] as i64 * stride)
+        } else {
+            (RDI, slots.slot[s as usize] as i64 * stride)
+        }
+    };
+    let imm = |x: usize| i32::try_from(x as i64 * stride).ok();
+    let [rows, cols] = l.grid;
+    let (rows, cols) = (u32::try_from(rows).ok()?, u32::try_from(cols).ok()?);
+    let mut asm = Asm { code: Vec::with_capacity(kernel.gates.len() * vectors * 24 + 128) };
+    asm.op(0x76, ONES, ONES, Rm::Reg(ONES)); // vpcmpeqd ymm15, ymm15, ymm15: all ones
+    asm.code.extend_from_slice(&[0x41, 0xB8]); // mov r8d, rows
+    asm.code.extend_from_slice(&rows.to_le_bytes());
+    let row = asm.code.len();
+    asm.code.push(0xB9); // mov ecx, cols
+    asm.code.extend_from_slice(&cols.to_le_bytes());
+    asm.code.extend_from_slice(&[0x49, 0x89, 0xF1, 0x49, 0x89, 0xD2]); // mov r9, rsi; mov r10, rdx
+    let col = asm.code.len();
+    let mut regs = gates(&mut asm, kernel, vectors, &loc)?;
+    // Copy every output channel to its place in the output buffer.
+    for (s, &w) in l.kernel_outputs().zip(&l.writes) {
+        for v in 0..vectors {
+            let (base, d) = loc(s.0);
+            let r = match regs.find((s.0, v as u8)) {
+                Some(r) => r,
+                None => {
+                    let r = regs.take((s.0, v as u8), &[]);
+                    asm.load(r, (base, disp(d + v as i64 * 32)?));
+                    r
+                }
+            };
+            asm.store(r, (RDX, disp(w as i64 * stride + v as i64 * 32)?));
+        }
+    }
+    asm.add_imm(RSI, imm(l.in_step[1])?);
+    asm.add_imm(RDX, imm(l.out_step[1])?);
+    asm.code.extend_from_slice(&[0xFF, 0xC9]); // dec ecx
+    asm.jnz(col);
+    asm.code.extend_from_slice(&[0x4C, 0x89, 0xCE, 0x4C, 0x89, 0xD2]); // mov rsi, r9; mov rdx, r10
+    asm.add_imm(RSI, imm(l.in_step[0])?);
+    asm.add_imm(RDX, imm(l.out_step[0])?);
+    asm.code.extend_from_slice(&[0x41, 0xFF, 0xC8]); // dec r8d
+    asm.jnz(row);
+    asm.code.extend_from_slice(&[0xC5, 0xF8, 0x77, 0xC3]); // vzeroupper; ret
+    Some(asm.code)
+}
+
+/// A displacement that fits in 32 bits with room for the vectors of one signal.
+fn disp(x: i64) -> Option<i32> {
+    i32::try_from(x).ok().filter(|d| d.checked_add(256).is_some())
+}
+
+/// Emits every gate of `net`; signal `s`'s vector `v` lives at `loc(s).0 + loc(s).1 + 32 v`. Every result is
+/// stored. Returns the register cache as it stands after the last gate.
+fn gates(asm: &mut Asm, net: &Netlist, vectors: usize, loc: &dyn Fn(u32) -> (u8, i64)) -> Option<Regs> {
+    let at = |s: u32, v: usize| -> Option<(u8, i32)> {
+        let (base, d) = loc(s);
+        Some((base, disp(d + v as i64 * 32)?))
+    };
+    // Check every displacement once, so that the emitter below can unwrap.
+    for s in 0..net.num_signals() as u32 {
+        at(s, vectors - 1)?;
+    }
+    let at = |s: u32, v: usize| at(s, v).expect("checked");
+    let mut regs = Regs { held: [None; CACHE_REGS], stamp: [0; CACHE_REGS], clock: 0 };
     let ni = net.num_inputs;
     for (g, &Gate { op, a, b }) in net.gates.iter().enumerate() {
         let me = (ni + g) as u32;
-        let dst = slots.slot[me as usize];
         for v in 0..vectors {
             let vk = v as u8;
             let mut pinned = [u8::MAX; 2];
@@ -144,19 +240,26 @@ pub fn emit(net: &Netlist, slots: &Slots, vectors: usize) -> Option<Vec<u8>> {
             let mut reg = |regs: &mut Regs, asm: &mut Asm, s: u32| -> u8 {
                 let r = regs.find((s, vk)).unwrap_or_else(|| {
                     let r = regs.take((s, vk), &pinned);
-                    asm.load(r, disp(slots.slot[s as usize], v));
+                    asm.load(r, at(s, v));
                     r
                 });
                 pinned[usize::from(pinned[0] != u8::MAX)] = r;
                 r
             };
             // An operand where a memory reference will do (a register if cached).
-            let rm =
-                |regs: &mut Regs, s: u32| regs.find((s, vk)).map_or(Rm::Mem(disp(slots.slot[s as usize], v)), Rm::Reg);
+            let rm = |regs: &mut Regs, s: u32| {
+                regs.find((s, vk)).map_or_else(
+                    || {
+                        let (b, d) = at(s, v);
+                        Rm::Mem(b, d)
+                    },
+                    Rm::Reg,
+                )
+            };
             let (sa, sb) = (a.0, b.0);
             let out = match op.id() {
-                3 => reg(&mut regs, &mut asm, sa),
-                5 => reg(&mut regs, &mut asm, sb),
+                3 => reg(&mut regs, asm, sa),
+                5 => reg(&mut regs, asm, sb),
                 15 => ONES,
                 id => {
                     // Operands first (they may load into registers), then the destination.
@@ -174,11 +277,11 @@ pub fn emit(net: &Netlist, slots: &Slots, vectors: usize) -> Option<Vec<u8>> {
                             } else {
                                 (sa, sb)
                             };
-                            let r = reg(&mut regs, &mut asm, r);
+                            let r = reg(&mut regs, asm, r);
                             (x, r, rm(&mut regs, m), None, matches!(id, 8 | 9 | 14))
                         }
-                        2 => (ANDN, reg(&mut regs, &mut asm, sb), rm(&mut regs, sa), None, false),
-                        4 => (ANDN, reg(&mut regs, &mut asm, sa), rm(&mut regs, sb), None, false),
+                        2 => (ANDN, reg(&mut regs, asm, sb), rm(&mut regs, sa), None, false),
+                        4 => (ANDN, reg(&mut regs, asm, sa), rm(&mut regs, sb), None, false),
                         10 => (XOR, ONES, rm(&mut regs, sb), None, false),
                         12 => (XOR, ONES, rm(&mut regs, sa), None, false),
                         11 => (XOR, ONES, rm(&mut regs, sb), Some((OR, rm(&mut regs, sa))), false),
@@ -204,11 +307,10 @@ pub fn emit(net: &Netlist, slots: &Slots, vectors: usize) -> Option<Vec<u8>> {
                     d
                 }
             };
-            asm.store(out, disp(dst, v));
+            asm.store(out, at(me, v));
         }
     }
-    asm.code.extend_from_slice(&[0xC5, 0xF8, 0x77, 0xC3]); // vzeroupper; ret
-    Some(asm.code)
+    Some(regs)
 }
 
 #[cfg(test)]
@@ -218,10 +320,10 @@ mod tests {
     #[test]
     fn encodings_match_the_manual() {
         let mut a = Asm { code: Vec::new() };
-        a.load(0, 0x20); // vmovdqu ymm0, [rdi+0x20]
+        a.load(0, (RDI, 0x20)); // vmovdqu ymm0, [rdi+0x20]
         assert_eq!(a.code, [0xC5, 0xFE, 0x6F, 0x87, 0x20, 0, 0, 0]);
         a.code.clear();
-        a.store(9, -32); // vmovdqu [rdi-0x20], ymm9
+        a.store(9, (RDI, -32)); // vmovdqu [rdi-0x20], ymm9
         assert_eq!(a.code, [0xC5, 0x7E, 0x7F, 0x8F, 0xE0, 0xFF, 0xFF, 0xFF]);
         a.code.clear();
         a.op(AND, 1, 2, Rm::Reg(3)); // vpand ymm1, ymm2, ymm3
@@ -230,7 +332,16 @@ mod tests {
         a.op(XOR, 15, 15, Rm::Reg(12)); // vpxor ymm15, ymm15, ymm12
         assert_eq!(a.code, [0xC4, 0x41, 0x05, 0xEF, 0xFC]);
         a.code.clear();
-        a.op(ANDN, 3, 9, Rm::Mem(0x100)); // vpandn ymm3, ymm9, [rdi+0x100]
+        a.op(ANDN, 3, 9, Rm::Mem(RDI, 0x100)); // vpandn ymm3, ymm9, [rdi+0x100]
         assert_eq!(a.code, [0xC5, 0xB5, 0xDF, 0x9F, 0x00, 0x01, 0x00, 0x00]);
+        a.code.clear();
+        a.load(2, (RSI, 0x40)); // vmovdqu ymm2, [rsi+0x40]
+        assert_eq!(a.code, [0xC5, 0xFE, 0x6F, 0x96, 0x40, 0, 0, 0]);
+        a.code.clear();
+        a.store(1, (RDX, 0x20)); // vmovdqu [rdx+0x20], ymm1
+        assert_eq!(a.code, [0xC5, 0xFE, 0x7F, 0x8A, 0x20, 0, 0, 0]);
+        a.code.clear();
+        a.add_imm(RSI, 0x100); // add rsi, 0x100
+        assert_eq!(a.code, [0x48, 0x81, 0xC6, 0x00, 0x01, 0, 0]);
     }
 }
