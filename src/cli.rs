@@ -125,6 +125,13 @@ pub struct InitArgs {
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// A convolutional architecture of the LogicTreeNet paper instead of dense layers: mnist-s, mnist-m,
+    /// mnist-l, cifar-s, cifar-m, cifar-b, cifar-l, cifar-g (input shape, layers and tau from the preset).
+    #[arg(long, conflicts_with_all = ["inputs", "shape", "layers", "width"])]
+    pub preset: Option<String>,
+    /// Multiply the preset's channel and dense widths by this factor.
+    #[arg(long, default_value_t = 1.0, requires = "preset")]
+    pub scale: f64,
     /// Output model file.
     #[arg(short, long, default_value = "model.lgn")]
     pub output: PathBuf,

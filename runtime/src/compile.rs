@@ -81,8 +81,10 @@ pub struct Compiled {
     pub clf: Classifier,
     /// Lowering, optimisation and code generation time.
     pub time: Duration,
-    /// Gates of the compiled (optimised) netlist.
+    /// Gates of the compiled (optimised) netlist, each loop kernel counted once.
     pub gates: usize,
+    /// Gates evaluated per sample (loop kernels times their positions, plus the other gates).
+    pub evaluated: usize,
 }
 
 /// Lowers `model`, optimises the netlist and builds the chosen engine.
@@ -103,5 +105,10 @@ pub fn compile(model: &Model, opts: &CompileOptions) -> Result<Compiled> {
         }
     };
     let time = t.elapsed();
-    Ok(Compiled { clf: Classifier::new(model, engine)?, time, gates: net.gates.len() })
+    Ok(Compiled {
+        clf: Classifier::new(model, engine)?,
+        time,
+        gates: net.total_gates(),
+        evaluated: net.evaluated_gates(),
+    })
 }

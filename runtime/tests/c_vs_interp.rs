@@ -80,3 +80,30 @@ fn models_match_through_the_c_api() {
         assert_eq!(clf.predict(Inputs::U8(&x)).unwrap(), expect);
     }
 }
+
+/// Convolutional models: the generated C loops over positions (padding, stride, pooling) agree with the
+/// interpreter, through the library's own packing and argmax and through the engine contract.
+#[test]
+fn conv_models_match_through_the_c_api() {
+    let opts = COptions { flags: vec!["-O1".into()], ..COptions::default() };
+    if !compiler_available(&opts) {
+        eprintln!("skipping: no C compiler");
+        return;
+    }
+    for seed in 0..12u64 {
+        let model = lgn_compiler::testing::random_conv_model(seed);
+        let mut net = lgn_compiler::lower(&model);
+        if seed % 2 == 1 {
+            net = lgn_compiler::passes::optimize(&net, lgn_compiler::passes::OptLevel::O2).0;
+        }
+        let engine = CEngine::build(&net, model.encoder(), &opts).unwrap();
+        let (f, n) = (model.features(), 300 + seed as usize * 37);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let x: Vec<u8> = (0..n * f).map(|_| rng.random()).collect();
+        let reference = Classifier::new(&model, interp::build(&net, 8)).unwrap();
+        let expect = reference.scores(Inputs::U8(&x)).unwrap();
+        assert_eq!(engine.scores_native(&x, n).unwrap(), expect, "scores, seed {seed}");
+        let clf = Classifier::new(&model, Box::new(engine)).unwrap();
+        assert_eq!(clf.scores(Inputs::U8(&x)).unwrap(), expect, "engine contract, seed {seed}");
+    }
+}

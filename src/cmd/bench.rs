@@ -8,16 +8,16 @@ use crate::cli::BenchArgs;
 pub fn run(a: BenchArgs) -> Result<()> {
     let model = super::load_model(&a.model)?;
     let images = super::bench_images(&model, &a.data, a.batch);
-    let super::Compiled { clf, time: compile_time, gates } = super::compile(&model, &a.run)?;
+    let super::Compiled { clf, time: compile_time, gates, evaluated } = super::compile(&model, &a.run)?;
     let threads = a.run.threads.unwrap_or_else(rayon::current_num_threads);
     eprintln!("timing {} passes over {} images on {threads} thread(s)…", a.repeat, a.batch);
     let secs = super::with_threads(&a.run, || super::best_time(&clf, &images, a.repeat))??;
     let ips = a.batch as f64 / secs;
-    let per_core = gates as f64 * ips / threads as f64;
+    let per_core = evaluated as f64 * ips / threads as f64;
     if a.json {
         let out = json!({
             "model": a.model.display().to_string(), "engine": clf.engine().name(), "threads": threads,
-            "batch": a.batch, "lanes_per_block": clf.block(), "netlist_gates": gates,
+            "batch": a.batch, "lanes_per_block": clf.block(), "netlist_gates": gates, "evaluated_gates": evaluated,
             "compile_seconds": compile_time.as_secs_f64(), "seconds": secs, "images_per_second": ips,
             "ns_per_image": 1e9 / ips, "gate_samples_per_second_per_core": per_core,
             "engine_report": clf.engine().report().into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
@@ -25,7 +25,11 @@ pub fn run(a: BenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
-    println!("model           {} ({gates} netlist gates)", a.model.display());
+    if evaluated != gates {
+        println!("model           {} ({gates} netlist gates, {evaluated} evaluated per sample)", a.model.display());
+    } else {
+        println!("model           {} ({gates} netlist gates)", a.model.display());
+    }
     println!("engine          {} ({} lanes per block), {threads} thread(s)", clf.engine().name(), clf.block());
     println!("compile time    {:.1} ms", compile_time.as_secs_f64() * 1e3);
     for (k, v) in clf.engine().report() {
