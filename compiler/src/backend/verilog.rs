@@ -5,10 +5,14 @@
 //! stage that makes it goes through a chain of `d` registers, and a valid bit travels alongside. The class
 //! counts and the argmax are registered in a final output stage (ties: lowest class). Optionally the
 //! threshold comparators on raw bytes are included. Latency: `stages + 1` cycles.
+//!
+//! Loops (tree convolutions, OR pooling) become one combinational module per kernel, instantiated at every
+//! position by `generate` loops, between the encoder and the netlist's gates: code size is O(kernel). The
+//! pipeline registers cut only the netlist's gates.
 
 use std::fmt::Write;
 
-use crate::ir::Netlist;
+use crate::ir::{Loop, Netlist};
 use crate::model::Threshold;
 
 /// Options of the Verilog backend.
@@ -37,6 +41,7 @@ pub struct Verilog {
 /// Generates the design module `name`.
 pub fn emit(net: &Netlist, enc: &Threshold, name: &str, opts: &VerilogOptions) -> Verilog {
     let ni = net.num_inputs;
+    let bits = net.input_bits();
     let (classes, planes) = (net.classes(), net.planes());
     let class_width = ((usize::BITS - classes.saturating_sub(1).leading_zeros()) as usize).max(1);
     let level = net.levels();
@@ -62,9 +67,12 @@ pub fn emit(net: &Netlist, enc: &Threshold, name: &str, opts: &VerilogOptions) -
         let d = t - stage(s);
         if d == 0 { sig(s) } else { format!("{}_d{d}", sig(s)) }
     };
-    let input_width = if opts.raw_inputs { 8 * enc.features } else { ni };
+    let input_width = if opts.raw_inputs { 8 * enc.features } else { bits };
     let counts_width = classes * planes;
     let mut v = String::new();
+    for (i, l) in net.loops.iter().enumerate() {
+        kernel_module(&mut v, l, &format!("{name}_k{i}"));
+    }
     writeln!(
         v,
         "// {name}: a logic gate network compiled by lgn. {} gates, {ni} input bits, {classes} classes.\n\
@@ -79,42 +87,41 @@ pub fn emit(net: &Netlist, enc: &Threshold, name: &str, opts: &VerilogOptions) -
         counts_width - 1
     )
     .unwrap();
-    for i in 0..ni {
-        if opts.raw_inputs {
+    // The encoded input bits: the netlist's inputs, or buffer b0 of the loops.
+    let looped = !net.loops.is_empty();
+    if looped {
+        writeln!(v, "  wire [{}:0] b0;", bits - 1).unwrap();
+    }
+    for i in 0..bits {
+        let bit = if opts.raw_inputs {
             let (j, f) = (i / enc.features, i % enc.features);
-            let cmp = match enc.byte_threshold(f, j) {
+            match enc.byte_threshold(f, j) {
                 -1 => "1'b1".to_string(),
                 255 => "1'b0".to_string(),
                 t => format!("(in_x[{}:{}] > 8'd{t})", 8 * f + 7, 8 * f),
-            };
-            writeln!(v, "  wire i{i} = {cmp};").unwrap();
+            }
         } else {
-            writeln!(v, "  wire i{i} = in_x[{i}];").unwrap();
+            format!("in_x[{i}]")
+        };
+        if looped {
+            writeln!(v, "  assign b0[{i}] = {bit};").unwrap();
+        } else {
+            writeln!(v, "  wire i{i} = {bit};").unwrap();
+        }
+    }
+    for (i, l) in net.loops.iter().enumerate() {
+        loop_instance(&mut v, l, &format!("{name}_k{i}"), i);
+    }
+    if looped {
+        for s in 0..ni {
+            writeln!(v, "  wire i{s} = b{}[{s}];", net.loops.len()).unwrap();
         }
     }
     for (g, gate) in net.gates.iter().enumerate() {
         let t = stage(ni + g);
         let [ra, rb] = gate.reads();
         let (a, b) = (ra.map_or(String::new(), |s| at(s.index(), t)), rb.map_or(String::new(), |s| at(s.index(), t)));
-        let e = match gate.op.id() {
-            0 => "1'b0".to_string(),
-            1 => format!("{a} & {b}"),
-            2 => format!("{a} & ~{b}"),
-            3 => a,
-            4 => format!("~{a} & {b}"),
-            5 => b,
-            6 => format!("{a} ^ {b}"),
-            7 => format!("{a} | {b}"),
-            8 => format!("~({a} | {b})"),
-            9 => format!("~({a} ^ {b})"),
-            10 => format!("~{b}"),
-            11 => format!("{a} | ~{b}"),
-            12 => format!("~{a}"),
-            13 => format!("~{a} | {b}"),
-            14 => format!("~({a} & {b})"),
-            _ => "1'b1".to_string(),
-        };
-        writeln!(v, "  wire g{g} = {e};").unwrap();
+        writeln!(v, "  wire g{g} = {};", expr(gate.op, a, b)).unwrap();
     }
     // Delay chains for signals that cross stage boundaries.
     let chains: Vec<usize> = (0..net.num_signals()).filter(|&s| delay[s] > 0).collect();
@@ -162,6 +169,130 @@ pub fn emit(net: &Netlist, enc: &Threshold, name: &str, opts: &VerilogOptions) -
     )
     .unwrap();
     Verilog { design: v, latency: last + 1, input_width, class_width, counts_width }
+}
+
+/// The Verilog expression of `op` on operands `a` and `b`.
+fn expr(op: crate::gate::GateOp, a: String, b: String) -> String {
+    match op.id() {
+        0 => "1'b0".to_string(),
+        1 => format!("{a} & {b}"),
+        2 => format!("{a} & ~{b}"),
+        3 => a,
+        4 => format!("~{a} & {b}"),
+        5 => b,
+        6 => format!("{a} ^ {b}"),
+        7 => format!("{a} | {b}"),
+        8 => format!("~({a} | {b})"),
+        9 => format!("~({a} ^ {b})"),
+        10 => format!("~{b}"),
+        11 => format!("{a} | ~{b}"),
+        12 => format!("~{a}"),
+        13 => format!("~{a} | {b}"),
+        14 => format!("~({a} & {b})"),
+        _ => "1'b1".to_string(),
+    }
+}
+
+/// A combinational module for a loop's kernel: `x` its inputs, `y` one bit per output channel.
+fn kernel_module(v: &mut String, l: &Loop, module: &str) {
+    let k = &l.kernel;
+    let ni = k.num_inputs;
+    writeln!(
+        v,
+        "// {module}: the kernel of {} ({} gates), instantiated at each of {} positions.\n\
+         module {module} (input wire [{}:0] x, output wire [{}:0] y);",
+        l.name,
+        k.gates.len(),
+        l.positions(),
+        ni.max(1) - 1,
+        k.outputs.len() - 1
+    )
+    .unwrap();
+    let sig = |s: usize| if s < ni { format!("x[{s}]") } else { format!("g{}", s - ni) };
+    for (g, gate) in k.gates.iter().enumerate() {
+        let [ra, rb] = gate.reads();
+        let (a, b) = (ra.map_or(String::new(), |s| sig(s.index())), rb.map_or(String::new(), |s| sig(s.index())));
+        writeln!(v, "  wire g{g} = {};", expr(gate.op, a, b)).unwrap();
+    }
+    for (j, s) in l.kernel_outputs().enumerate() {
+        writeln!(v, "  assign y[{j}] = {};", sig(s.index())).unwrap();
+    }
+    writeln!(v, "endmodule\n").unwrap();
+}
+
+/// Loop `i` as `generate` loops over its grid, one kernel instance per position, reading buffer `b{i}` and
+/// writing `b{i+1}`; cells of `b{i+1}` that no position writes (zero borders) are tied to 0.
+fn loop_instance(v: &mut String, l: &Loop, module: &str, i: usize) {
+    let (inb, outb) = (format!("b{i}"), format!("b{}", i + 1));
+    let (ni, no) = (l.kernel.num_inputs, l.writes.len());
+    writeln!(v, "  // {}: {} x {} positions of {module}.", l.name, l.grid[0], l.grid[1]).unwrap();
+    writeln!(v, "  wire [{}:0] {outb};", l.out_len - 1).unwrap();
+    let base = format!("r{i} * {} + c{i} * {}", l.in_step[0], l.in_step[1]);
+    let obase = format!("{} + r{i} * {} + c{i} * {}", l.out_start, l.out_step[0], l.out_step[1]);
+    writeln!(
+        v,
+        "  genvar r{i}, c{i};\n  generate for (r{i} = 0; r{i} < {}; r{i} = r{i} + 1) begin : loop{i}_row\n    \
+         for (c{i} = 0; c{i} < {}; c{i} = c{i} + 1) begin : col\n      wire [{}:0] x;\n      wire [{}:0] y;",
+        l.grid[0],
+        l.grid[1],
+        ni.max(1) - 1,
+        no - 1
+    )
+    .unwrap();
+    for (k, &r) in l.reads.iter().enumerate() {
+        writeln!(v, "      assign x[{k}] = {inb}[{base} + {r}];").unwrap();
+    }
+    if ni == 0 {
+        writeln!(v, "      assign x[0] = 1'b0;").unwrap();
+    }
+    writeln!(v, "      {module} k (.x(x), .y(y));").unwrap();
+    for (j, &w) in l.writes.iter().enumerate() {
+        writeln!(v, "      assign {outb}[{obase} + {w}] = y[{j}];").unwrap();
+    }
+    writeln!(v, "    end\n  end endgenerate").unwrap();
+    // Zero cells: one generate loop when the unwritten cells are the border of a channel-major map (what
+    // lowering makes), else one assignment per cell.
+    let mut written = vec![false; l.out_len];
+    for (_, ob) in l.bases() {
+        for &w in &l.writes {
+            written[ob + w as usize] = true;
+        }
+    }
+    if written.iter().all(|&w| w) {
+        return;
+    }
+    match border(l) {
+        Some((hq, wq, q)) => writeln!(
+            v,
+            "  genvar z{i};\n  generate for (z{i} = 0; z{i} < {len}; z{i} = z{i} + 1) begin : zero{i}\n    \
+             if ((z{i} % {wq}) < {q} || (z{i} % {wq}) >= {wr} || ((z{i} / {wq}) % {hq}) < {q} || \
+             ((z{i} / {wq}) % {hq}) >= {hr})\n      assign {outb}[z{i}] = 1'b0;\n  end endgenerate",
+            len = l.out_len,
+            wr = wq - q,
+            hr = hq - q,
+        )
+        .unwrap(),
+        None => {
+            for (c, _) in written.iter().enumerate().filter(|(_, w)| !**w) {
+                writeln!(v, "  assign {outb}[{c}] = 1'b0;").unwrap();
+            }
+        }
+    }
+}
+
+/// `(height, width, border)` of the padded channel-major map a loop writes, if it writes one: unit column
+/// step, row step the padded width, channels one padded map apart, the grid exactly the interior.
+fn border(l: &Loop) -> Option<(usize, usize, usize)> {
+    let wq = l.out_step[0];
+    let q = (wq.checked_sub(l.grid[1])?) / 2;
+    let hq = l.grid[0] + 2 * q;
+    let plane = hq * wq;
+    let ok = l.out_step[1] == 1
+        && wq == l.grid[1] + 2 * q
+        && l.out_start == q * wq + q
+        && l.writes.iter().enumerate().all(|(j, &w)| w as usize == j * plane)
+        && l.out_len == l.writes.len() * plane;
+    ok.then_some((hq, wq, q))
 }
 
 /// Generates a testbench for `design` (module `name`) that reads `n` golden vectors from `name_in.hex` (one
