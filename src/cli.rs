@@ -296,6 +296,15 @@ pub struct VerifyVerilogArgs {
     pub verilog: VerilogArgs,
 }
 
+/// Network architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ArchKind {
+    /// Dense logic layers.
+    Dense,
+    /// Logic tree convolutions, OR pooling and dense layers (a preset).
+    Conv,
+}
+
 /// Logit initialisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum InitKind {
@@ -339,9 +348,19 @@ pub struct TrainArgs {
     /// Neurons per layer (the last layer's width must be divisible by the class count).
     #[arg(long, default_value_t = 4000)]
     pub width: usize,
-    /// GroupSum temperature.
-    #[arg(long, default_value_t = 10.0)]
-    pub tau: f32,
+    /// GroupSum temperature (default: 10 for dense networks, the preset's for convolutional ones).
+    #[arg(long)]
+    pub tau: Option<f32>,
+    /// Architecture: dense logic layers (--layers, --width), or a convolutional logic tree network (--preset).
+    #[arg(long, value_enum, default_value_t = ArchKind::Dense)]
+    pub arch: ArchKind,
+    /// Convolutional architecture with --arch conv: mnist-s, mnist-m, mnist-l, cifar-s, cifar-m, cifar-b,
+    /// cifar-l, cifar-g (the LogicTreeNet paper's).
+    #[arg(long, default_value = "mnist-s")]
+    pub preset: String,
+    /// Multiply the preset's channel and dense widths by this factor (e.g. 0.5 to train faster on a CPU).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
     /// Thresholds per input feature.
     #[arg(long, default_value_t = 1)]
     pub thresholds: usize,
@@ -357,9 +376,9 @@ pub struct TrainArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 0.01)]
     pub lr: f64,
-    /// Logit initialisation.
-    #[arg(long, value_enum, default_value_t = InitKind::Gaussian)]
-    pub init: InitKind,
+    /// Logit initialisation (default: gaussian for dense networks, residual for convolutional ones).
+    #[arg(long, value_enum)]
+    pub init: Option<InitKind>,
     /// Logit of the pass-through gate with --init residual.
     #[arg(long, default_value_t = 5.0)]
     pub residual_z: f32,

@@ -22,19 +22,49 @@ pub const BLOCK: usize = 16;
 pub const TASK: usize = 32;
 
 /// The wiring of one layer.
-#[derive(Clone, Debug)]
+///
+/// Index `inputs` (one past the previous layer's last neuron) reads a constant 0: that is how a tree
+/// convolution's leaves outside the image (zero padding) are wired.
+#[derive(Clone, Debug, Default)]
 pub struct Wiring {
     /// Width of the previous layer.
     pub inputs: usize,
-    /// Input `a` of each neuron.
+    /// Input `a` of each neuron (gate layers), or the `pool` inputs of each neuron (max layers).
     pub a: Vec<u32>,
-    /// Input `b` of each neuron.
+    /// Input `b` of each neuron (gate layers; empty for max layers).
     pub b: Vec<u32>,
+    /// The parameter row (logits row) of each neuron, for weight sharing; empty: neuron `i` owns row `i`.
+    pub params: Vec<u32>,
+    /// 0: a gate layer. `k > 0`: a max layer (relaxed OR pooling) over `k` inputs per neuron, no parameters.
+    pub pool: usize,
 }
 
 impl Wiring {
-    fn width(&self) -> usize {
-        self.a.len()
+    /// A dense gate layer: neuron `i` reads `(a[i], b[i])` and owns parameter row `i`.
+    pub fn dense(inputs: usize, a: Vec<u32>, b: Vec<u32>) -> Wiring {
+        Wiring { inputs, a, b, params: Vec::new(), pool: 0 }
+    }
+
+    /// Number of neurons.
+    pub fn width(&self) -> usize {
+        if self.pool > 0 { self.a.len() / self.pool } else { self.a.len() }
+    }
+
+    /// Number of parameter rows (logits rows) the layer reads.
+    pub fn rows(&self) -> usize {
+        if self.pool > 0 {
+            0
+        } else if self.params.is_empty() {
+            self.a.len()
+        } else {
+            self.params.iter().map(|&p| p as usize + 1).max().unwrap_or(0)
+        }
+    }
+
+    /// Parameter row of neuron `i`.
+    #[inline]
+    fn param(&self, i: usize) -> usize {
+        if self.params.is_empty() { i } else { self.params[i] as usize }
     }
 }
 
@@ -84,12 +114,27 @@ fn logit_gradients(p: &[f32], dc: &[f32], temperature: f32) -> Vec<f32> {
     g
 }
 
-/// One layer forward over a block: `out[i] = c1 + ca·x[a_i] + cb·x[b_i] + cab·x[a_i]·x[b_i]`.
+/// One layer forward over a block: `out[i] = c1 + ca·x[a_i] + cb·x[b_i] + cab·x[a_i]·x[b_i]`, or the max of
+/// a max layer's inputs. `out` has `width + 1` rows; the last (the next layer's zero row) is not written.
 fn forward_layer(w: &Wiring, c: &[f32], x: &[f32], out: &mut [f32]) {
+    let out = &mut out[..w.width() * BLOCK];
+    if w.pool > 0 {
+        for (i, o) in out.chunks_exact_mut(BLOCK).enumerate() {
+            o.copy_from_slice(&x[w.a[i * w.pool] as usize * BLOCK..][..BLOCK]);
+            for &k in &w.a[i * w.pool + 1..(i + 1) * w.pool] {
+                let r: &[f32; BLOCK] = x[k as usize * BLOCK..][..BLOCK].try_into().unwrap();
+                for s in 0..BLOCK {
+                    o[s] = o[s].max(r[s]);
+                }
+            }
+        }
+        return;
+    }
     for (i, o) in out.chunks_exact_mut(BLOCK).enumerate() {
         let ra: &[f32; BLOCK] = x[w.a[i] as usize * BLOCK..][..BLOCK].try_into().unwrap();
         let rb: &[f32; BLOCK] = x[w.b[i] as usize * BLOCK..][..BLOCK].try_into().unwrap();
-        let (c1, ca, cb, cab) = (c[i * 4], c[i * 4 + 1], c[i * 4 + 2], c[i * 4 + 3]);
+        let p = w.param(i);
+        let (c1, ca, cb, cab) = (c[p * 4], c[p * 4 + 1], c[p * 4 + 2], c[p * 4 + 3]);
         for s in 0..BLOCK {
             o[s] = c1 + ca * ra[s] + cb * rb[s] + cab * ra[s] * rb[s];
         }
@@ -99,6 +144,23 @@ fn forward_layer(w: &Wiring, c: &[f32], x: &[f32], out: &mut [f32]) {
 /// One layer backward over a block: adds the coefficient gradients to `dc` and, if `gin` is given, the input
 /// gradients to it.
 fn backward_layer(w: &Wiring, c: &[f32], x: &[f32], gout: &[f32], dc: &mut [f32], mut gin: Option<&mut [f32]>) {
+    if w.pool > 0 {
+        // The gradient of a max goes to the (first) largest input.
+        let Some(gin) = gin else { return };
+        for (i, g) in gout.chunks_exact(BLOCK).enumerate() {
+            let ins = &w.a[i * w.pool..(i + 1) * w.pool];
+            for s in 0..BLOCK {
+                let mut best = ins[0] as usize;
+                for &k in &ins[1..] {
+                    if x[k as usize * BLOCK + s] > x[best * BLOCK + s] {
+                        best = k as usize;
+                    }
+                }
+                gin[best * BLOCK + s] += g[s];
+            }
+        }
+        return;
+    }
     for (i, g) in gout.chunks_exact(BLOCK).enumerate() {
         let (ia, ib) = (w.a[i] as usize * BLOCK, w.b[i] as usize * BLOCK);
         let ra: [f32; BLOCK] = x[ia..ia + BLOCK].try_into().unwrap();
@@ -110,12 +172,13 @@ fn backward_layer(w: &Wiring, c: &[f32], x: &[f32], gout: &[f32], dc: &mut [f32]
             db += g[s] * rb[s];
             dab += g[s] * ra[s] * rb[s];
         }
-        dc[i * 4] += d1;
-        dc[i * 4 + 1] += da;
-        dc[i * 4 + 2] += db;
-        dc[i * 4 + 3] += dab;
+        let p = w.param(i);
+        dc[p * 4] += d1;
+        dc[p * 4 + 1] += da;
+        dc[p * 4 + 2] += db;
+        dc[p * 4 + 3] += dab;
         if let Some(gin) = gin.as_deref_mut() {
-            let (ca, cb, cab) = (c[i * 4 + 1], c[i * 4 + 2], c[i * 4 + 3]);
+            let (ca, cb, cab) = (c[p * 4 + 1], c[p * 4 + 2], c[p * 4 + 3]);
             let mut ga = [0f32; BLOCK];
             let mut gb = [0f32; BLOCK];
             for s in 0..BLOCK {
@@ -137,7 +200,7 @@ fn backward_layer(w: &Wiring, c: &[f32], x: &[f32], gout: &[f32], dc: &mut [f32]
 pub struct Network<'a> {
     /// Per layer, the wiring.
     pub wiring: &'a [Wiring],
-    /// Per layer, the logits `[width, 16]`.
+    /// Per layer, the logits `[rows, 16]` (empty for max layers).
     pub logits: &'a [Vec<f32>],
     /// Number of classes (GroupSum groups).
     pub classes: usize,
@@ -163,7 +226,7 @@ pub struct StepResult {
     pub loss: f64,
     /// Samples whose relaxed prediction was right.
     pub correct: usize,
-    /// Per layer, the gradient of the mean loss with respect to its logits, `[width, 16]`.
+    /// Per layer, the gradient of the mean loss with respect to its logits, `[rows, 16]` (empty for max layers).
     pub grads: Vec<Vec<f32>>,
 }
 
@@ -176,11 +239,12 @@ struct Plan<'a> {
 }
 
 impl Plan<'_> {
-    /// Buffers for every layer's activations of one block, layer 0 being the inputs.
+    /// Buffers for every layer's activations of one block, layer 0 being the inputs; each has one more row,
+    /// always 0, for wires that read a constant 0.
     fn buffers(&self) -> Vec<Vec<f32>> {
         std::iter::once(self.layers[0].inputs)
             .chain(self.layers.iter().map(Wiring::width))
-            .map(|w| vec![0f32; w * BLOCK])
+            .map(|w| vec![0f32; (w + 1) * BLOCK])
             .collect()
     }
 
@@ -188,7 +252,7 @@ impl Plan<'_> {
     fn forward(&self, data: Encoded<'_>, samples: &[usize], acts: &mut [Vec<f32>]) {
         let x0 = &mut acts[0];
         x0.fill(0.0);
-        for (f, x) in x0.chunks_exact_mut(BLOCK).enumerate() {
+        for (f, x) in x0.chunks_exact_mut(BLOCK).take(data.x.len() / data.samples.max(1)).enumerate() {
             let row = &data.x[f * data.samples..(f + 1) * data.samples];
             for (k, &s) in samples.iter().enumerate() {
                 x[k] = row[s];
@@ -202,7 +266,7 @@ impl Plan<'_> {
 
     /// Class scores `[k][class]` of the first `n` samples of a block's last activations.
     fn scores(&self, last: &[f32], n: usize) -> Vec<Vec<f32>> {
-        let group = last.len() / BLOCK / self.classes;
+        let group = (last.len() / BLOCK - 1) / self.classes;
         (0..n)
             .map(|k| {
                 (0..self.classes)
@@ -231,7 +295,7 @@ fn task(
     labels: &[u32],
     batch: usize,
 ) -> (f64, usize, Vec<Vec<f32>>) {
-    let mut dc: Vec<Vec<f32>> = plan.layers.iter().map(|w| vec![0f32; w.width() * 4]).collect();
+    let mut dc: Vec<Vec<f32>> = plan.layers.iter().map(|w| vec![0f32; w.rows() * 4]).collect();
     let (mut loss, mut correct) = (0f64, 0usize);
     let mut acts = plan.buffers();
     let widest = acts.iter().map(Vec::len).max().unwrap_or(0);
@@ -239,7 +303,7 @@ fn task(
     for (blk, lab) in samples.chunks(BLOCK).zip(labels.chunks(BLOCK)) {
         plan.forward(data, blk, &mut acts);
         let last = acts.last().unwrap();
-        let width = last.len() / BLOCK;
+        let width = last.len() / BLOCK - 1;
         let group = width / plan.classes;
         g[..width * BLOCK].fill(0.0);
         for (k, scores) in plan.scores(last, blk.len()).iter().enumerate() {
@@ -260,7 +324,7 @@ fn task(
             let w = &plan.layers[l];
             let gout = &g[..w.width() * BLOCK];
             if l > 0 {
-                let gi = &mut gin[..w.inputs * BLOCK];
+                let gi = &mut gin[..(w.inputs + 1) * BLOCK];
                 gi.fill(0.0);
                 backward_layer(w, &plan.coefs[l], &acts[l], gout, &mut dc[l], Some(gi));
                 std::mem::swap(&mut g, &mut gin);
@@ -282,7 +346,7 @@ pub fn step(net: &Network<'_>, data: Encoded<'_>, samples: &[usize], labels: &[u
         .zip(labels.par_chunks(TASK))
         .map(|(s, y)| task(&plan, data, s, y, samples.len()))
         .collect();
-    let mut dc: Vec<Vec<f32>> = net.wiring.iter().map(|w| vec![0f32; w.width() * 4]).collect();
+    let mut dc: Vec<Vec<f32>> = net.wiring.iter().map(|w| vec![0f32; w.rows() * 4]).collect();
     let (mut loss, mut correct) = (0f64, 0usize);
     for (l, c, d) in parts {
         loss += l;

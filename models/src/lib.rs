@@ -9,6 +9,7 @@
 
 pub mod augment;
 pub mod checkpoint;
+pub mod conv;
 pub mod encode;
 pub mod fused;
 pub mod logic;

@@ -43,12 +43,40 @@ pub struct DenseLogic {
     /// Width of the previous layer.
     #[module(skip)]
     pub inputs: usize,
+    /// Logits rows (neurons, or shared parameter rows of a convolution level).
+    #[module(skip)]
+    pub rows: usize,
 }
 
 impl DenseLogic {
     /// A layer of `width` neurons over `inputs` inputs; wiring and logits drawn from `rng`.
     pub fn new(inputs: usize, width: usize, init: Init, rng: &mut ChaCha8Rng, device: &Device) -> DenseLogic {
         let wires = lgn_compiler::model::random::random_wiring(rng, inputs, width);
+        DenseLogic::with_wires(inputs, wires, init, rng, device)
+    }
+
+    /// A layer over `inputs` inputs with the given wiring; logits drawn from `rng`.
+    pub fn with_wires(
+        inputs: usize,
+        wires: Vec<[u32; 2]>,
+        init: Init,
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> DenseLogic {
+        let mut l = DenseLogic::shared(wires.len(), init, rng, device);
+        let ia: Vec<i64> = wires.iter().map(|w| w[0] as i64).collect();
+        let ib: Vec<i64> = wires.iter().map(|w| w[1] as i64).collect();
+        l.idx_a = Tensor::from_data(TensorData::new(ia, [wires.len()]), device);
+        l.idx_b = Tensor::from_data(TensorData::new(ib, [wires.len()]), device);
+        l.wires = wires;
+        l.inputs = inputs;
+        l
+    }
+
+    /// `rows` gate distributions without wiring of their own: the shared parameters of one level of a tree
+    /// convolution (its wiring is in the fused kernel's layers).
+    pub fn shared(rows: usize, init: Init, rng: &mut ChaCha8Rng, device: &Device) -> DenseLogic {
+        let width = rows;
         let logits: Vec<f32> = match init {
             Init::Gaussian => {
                 // Box-Muller from the seeded generator (deterministic across platforms).
@@ -61,24 +89,23 @@ impl DenseLogic {
             }
             Init::Residual(z) => (0..width * 16).map(|i| if i % 16 == 3 { z } else { 0.0 }).collect(),
         };
-        let ia: Vec<i64> = wires.iter().map(|w| w[0] as i64).collect();
-        let ib: Vec<i64> = wires.iter().map(|w| w[1] as i64).collect();
         DenseLogic {
             logits: Param::from_tensor(Tensor::from_data(TensorData::new(logits, [width, 16]), device)),
-            idx_a: Tensor::from_data(TensorData::new(ia, [width]), device),
-            idx_b: Tensor::from_data(TensorData::new(ib, [width]), device),
-            wires,
-            inputs,
+            idx_a: Tensor::from_data(TensorData::new(Vec::<i64>::new(), [0]), device),
+            idx_b: Tensor::from_data(TensorData::new(Vec::<i64>::new(), [0]), device),
+            wires: Vec::new(),
+            inputs: 0,
+            rows,
         }
     }
 
     /// The wiring in the fused kernel's form.
     pub fn wiring(&self) -> crate::fused::Wiring {
-        crate::fused::Wiring {
-            inputs: self.inputs,
-            a: self.wires.iter().map(|w| w[0]).collect(),
-            b: self.wires.iter().map(|w| w[1]).collect(),
-        }
+        crate::fused::Wiring::dense(
+            self.inputs,
+            self.wires.iter().map(|w| w[0]).collect(),
+            self.wires.iter().map(|w| w[1]).collect(),
+        )
     }
 
     /// The logits as a host vector, `[width, 16]` row-major.
@@ -86,9 +113,9 @@ impl DenseLogic {
         self.logits.val().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 logits")
     }
 
-    /// Number of neurons.
+    /// Number of neurons (logits rows).
     pub fn width(&self) -> usize {
-        self.wires.len()
+        self.rows
     }
 
     /// Relaxed forward pass: `x` is `[inputs, batch]` in [0, 1], the result `[width, batch]`; the gate

@@ -15,7 +15,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::encode::{self, Placement};
+use crate::conv::ConvNet;
 use crate::logic::{DenseLogic, Init};
+use lgn_compiler::model::ConvSpec;
 use crate::net::LogicNet;
 use crate::{Error, Result};
 use crate::{checkpoint, fused};
@@ -74,6 +76,9 @@ pub struct TrainConfig {
     pub checkpoint: Option<PathBuf>,
     /// Continue from the checkpoint instead of starting afresh (it must exist and match the configuration).
     pub resume: bool,
+    /// A convolutional architecture (tree convolutions, OR pooling, dense layers) instead of `widths`; its
+    /// thresholds, tau, classes and seed are taken from this configuration. Needs the fused backend.
+    pub arch: Option<lgn_compiler::model::ConvSpec>,
 }
 
 impl Default for TrainConfig {
@@ -93,6 +98,7 @@ impl Default for TrainConfig {
             shift: 0,
             checkpoint: None,
             resume: false,
+            arch: None,
         }
     }
 }
@@ -207,13 +213,49 @@ pub fn train(
             Tensor::from_data(TensorData::new(x_test_host.clone(), [bits, test.len()]), &device),
         )
     });
-    let mut net = LogicNet::new(bits, &cfg.widths, classes, cfg.tau, cfg.init, cfg.seed, &device);
-    let wiring: Vec<fused::Wiring> = net.layers.iter().map(DenseLogic::wiring).collect();
+    let (conv, mut net) = match &cfg.arch {
+        Some(spec) => {
+            if cfg.backend != Backend::Fused {
+                return Err(Error::Config("convolutional networks train with the fused backend only".into()));
+            }
+            let spec = ConvSpec { thresholds: cfg.thresholds, tau: cfg.tau, classes, seed: cfg.seed, ..spec.clone() };
+            if spec.input_shape.iter().product::<usize>() != train.features() {
+                return Err(Error::Config(format!(
+                    "the architecture reads {:?} images, but the data set has {} features per sample",
+                    spec.input_shape,
+                    train.features()
+                )));
+            }
+            let (c, n) = ConvNet::new(&spec, cfg.init, &device)?;
+            (Some(c), n)
+        }
+        None => (None, LogicNet::new(bits, &cfg.widths, classes, cfg.tau, cfg.init, cfg.seed, &device)),
+    };
+    let wiring: Vec<fused::Wiring> = match &conv {
+        Some(c) => c.layers.clone(),
+        None => net.layers.iter().map(DenseLogic::wiring).collect(),
+    };
+    // The fused kernel's logits per layer (max layers have none) and the discretized model.
+    let fused_logits = |net: &LogicNet| match &conv {
+        Some(c) => c.fused_logits(net),
+        None => net.host_logits(),
+    };
+    let export = |net: &LogicNet| -> Result<Model> {
+        match &conv {
+            Some(c) => c.export(net, &enc),
+            None => Ok(net.export(&enc, &train.shape)?),
+        }
+    };
+    let param_of: Vec<Option<usize>> = match &conv {
+        Some(c) => c.params.clone(),
+        None => (0..net.layers.len()).map(Some).collect(),
+    };
     // PyTorch's epsilon (burn's default is 1e-5, which damps the tiny gradients of deep logic layers).
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let fingerprint = format!(
-        "widths {:?} tau {} thresholds {} {:?} batch {} lr {} init {:?} seed {} anneal {} shift {} data {} train {} test {} features {} classes {}",
+        "widths {:?} arch {:?} tau {} thresholds {} {:?} batch {} lr {} init {:?} seed {} anneal {} shift {} data {} train {} test {} features {} classes {}",
         cfg.widths,
+        cfg.arch,
         cfg.tau,
         cfg.thresholds,
         cfg.placement,
@@ -263,7 +305,7 @@ pub fn train(
         optim = optim.load_record(record);
         history = c.history;
     }
-    let mut model = net.export(&enc, &train.shape)?;
+    let mut model = export(&net)?;
     for epoch in history.len() + 1..=cfg.epochs {
         let t_epoch = Instant::now();
         // Seeded per epoch, so that a resumed run sees the batches of an uninterrupted one.
@@ -291,13 +333,16 @@ pub fn train(
             let labels: Vec<u32> = chunk.iter().map(|&i| train.y[i]).collect();
             let (loss_value, acc);
             if cfg.backend == Backend::Fused {
-                let logits = net.host_logits();
+                let logits = fused_logits(&net);
                 let network = fused::Network { wiring: &wiring, logits: &logits, classes, tau: cfg.tau, temperature };
                 let r = fused::step(&network, train_host, chunk, &labels);
                 let inner = Device::flex();
                 let mut grads = GradientsParams::new();
-                for (l, g) in net.layers.iter().zip(r.grads) {
-                    grads.register(l.logits.id, Tensor::<2>::from_data(TensorData::new(g, [l.width(), 16]), &inner));
+                for (p, g) in param_of.iter().zip(r.grads) {
+                    if let Some(&i) = p.as_ref() {
+                        let l = &net.layers[i];
+                        grads.register(l.logits.id, Tensor::<2>::from_data(TensorData::new(g, [l.width(), 16]), &inner));
+                    }
                 }
                 net = optim.step(cfg.lr, net, grads);
                 (loss_value, acc) = (r.loss, r.correct as f64 / chunk.len() as f64);
@@ -320,7 +365,7 @@ pub fn train(
         // Relaxed test accuracy (no gradients).
         let relaxed_correct = if cfg.backend == Backend::Fused {
             let all: Vec<usize> = (0..test.len()).collect();
-            let logits = net.host_logits();
+            let logits = fused_logits(&net);
             let network = fused::Network { wiring: &wiring, logits: &logits, classes, tau: cfg.tau, temperature };
             let pred = fused::predict(&network, test_host, &all);
             pred.iter().zip(&test.y).filter(|(p, y)| **p == **y as usize).count() as f64
@@ -334,7 +379,7 @@ pub fn train(
             }
             c
         };
-        model = net.export(&enc, &train.shape)?;
+        model = export(&net)?;
         let test_acc_discrete = discrete_accuracy(&model, test)?;
         step_times.sort_by(f64::total_cmp);
         let record = EpochRecord {

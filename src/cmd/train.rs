@@ -74,9 +74,25 @@ pub fn train(a: &TrainArgs) -> Result<Trained> {
         crate::cli::PlacementKind::Auto if matches!(train.x, Features::U8(_)) => Placement::Uniform,
         crate::cli::PlacementKind::Auto => Placement::Quantile,
     };
-    if a.layers == 0 || a.width < classes || !a.width.is_multiple_of(classes) {
-        anyhow::bail!("--width {} must be a positive multiple of the {classes} classes, with --layers ≥ 1", a.width);
-    }
+    let conv = a.arch == crate::cli::ArchKind::Conv;
+    let arch = if conv {
+        anyhow::ensure!(a.scale.is_finite() && a.scale > 0.0, "--scale must be a positive number, got {}", a.scale);
+        let spec = lgn_compiler::model::random::preset(&a.preset, a.scale, a.thresholds).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown preset {:?} (known: {})",
+                a.preset,
+                lgn_compiler::model::random::PRESETS.join(", ")
+            )
+        })?;
+        Some(spec)
+    } else {
+        if a.layers == 0 || a.width < classes || !a.width.is_multiple_of(classes) {
+            anyhow::bail!("--width {} must be a positive multiple of the {classes} classes, with --layers ≥ 1", a.width);
+        }
+        None
+    };
+    let tau = a.tau.unwrap_or_else(|| arch.as_ref().map_or(10.0, |s| s.tau));
+    let init = a.init.unwrap_or(if conv { crate::cli::InitKind::Residual } else { crate::cli::InitKind::Gaussian });
     let cfg = TrainConfig {
         backend: match a.backend {
             crate::cli::BackendKind::Fused => lgn_models::train::Backend::Fused,
@@ -84,13 +100,13 @@ pub fn train(a: &TrainArgs) -> Result<Trained> {
             crate::cli::BackendKind::Ndarray => lgn_models::train::Backend::NdArray,
         },
         widths: vec![a.width; a.layers],
-        tau: a.tau,
+        tau,
         thresholds: a.thresholds,
         placement,
         epochs: a.epochs.max(1),
         batch: a.batch,
         lr: a.lr,
-        init: match a.init {
+        init: match init {
             crate::cli::InitKind::Gaussian => Init::Gaussian,
             crate::cli::InitKind::Residual => Init::Residual(a.residual_z),
         },
@@ -99,12 +115,15 @@ pub fn train(a: &TrainArgs) -> Result<Trained> {
         shift: a.shift,
         checkpoint: Some(a.checkpoint.clone().unwrap_or_else(|| a.output.with_extension("ckpt"))),
         resume: a.resume,
+        arch: arch.clone(),
     };
     let plot = a.plot.clone().unwrap_or_else(|| a.output.with_extension("svg"));
+    let what = match &arch {
+        Some(_) => format!("the {} convolutional network (scale {})", a.preset, a.scale),
+        None => format!("{} × {} logic layers", a.layers, a.width),
+    };
     eprintln!(
-        "training {} × {} logic layers on {} ({} train / {} test samples, {} classes) for {} epochs",
-        a.layers,
-        a.width,
+        "training {what} on {} ({} train / {} test samples, {} classes) for {} epochs",
         a.data,
         train.len(),
         test.len(),
