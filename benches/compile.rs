@@ -1,6 +1,6 @@
 //! JIT compile time (lowered netlist → executable code) for the 6×8000 MNIST-shaped model (48k logic gates,
 //! 87.6k netlist gates with the GroupSum adder trees) and a 1M-logic-gate model (10 × 100,000).
-//! Run with `cargo bench --bench compile`.
+//! Also the convolutional CIFAR-10 presets S and M from model to code. Run with `cargo bench --bench compile`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lgn_compiler::backend::jit::{self, Codegen, JitOptions};
@@ -22,6 +22,17 @@ fn compile(c: &mut Criterion) {
             let opts = JitOptions { codegen, ..JitOptions::default() };
             g.bench_function(format!("{name}/{size}"), |b| b.iter(|| jit::compile(net, &opts).unwrap()));
         }
+    }
+    // Convolutional presets: lowering + -O2 + code generation (what `lgn bench` reports as compile time).
+    for preset in ["cifar-s", "cifar-m"] {
+        let model = lgn_compiler::model::random::preset(preset, 1.0, 3).unwrap().build().unwrap();
+        g.bench_function(format!("lower+opt+jit/{preset}"), |b| {
+            b.iter(|| {
+                let net = lgn_compiler::lower(&model);
+                let (net, _) = lgn_compiler::passes::optimize(&net, lgn_compiler::passes::OptLevel::O2);
+                jit::compile(&net, &JitOptions::default()).unwrap()
+            })
+        });
     }
     g.finish();
 }

@@ -1,5 +1,6 @@
-//! Images/second of each engine on the random 6×8000 MNIST-shaped model (packing, gates, GroupSum and argmax
-//! included), on 1 and 2 threads. Run with `cargo bench --bench engines`.
+//! Images/second of each engine on the random 6×8000 MNIST-shaped model and on the random CIFAR-10 presets S
+//! and M (packing, gates, GroupSum and argmax included), on 1 and 2 threads. Run with
+//! `cargo bench --bench engines`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lgn_compiler::backend::jit::{Codegen, JitOptions};
@@ -43,5 +44,34 @@ fn engines(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, engines);
+/// The LogicTreeNet CIFAR-10 presets S and M with random gates (3×32×32 input, 3 thresholds per channel):
+/// loops over positions in every engine. Random bytes as images (speed does not depend on the values).
+fn conv_engines(c: &mut Criterion) {
+    const N: usize = 8192;
+    let x: Vec<u8> = (0..N * 3072).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    for preset in ["cifar-s", "cifar-m"] {
+        let model = lgn_compiler::model::random::preset(preset, 1.0, 3).unwrap().build().unwrap();
+        let (net, _) = lgn_compiler::passes::optimize(&lgn_compiler::lower(&model), lgn_compiler::passes::OptLevel::O2);
+        let mut g = c.benchmark_group(preset);
+        g.throughput(Throughput::Elements(N as u64));
+        g.sample_size(10);
+        let mut engines: Vec<(&str, Box<dyn Engine>)> = Vec::new();
+        if preset == "cifar-s" {
+            engines.push(("interp", interp::build(&net, interp::DEFAULT_WORDS)));
+        }
+        engines.push(("jit", Box::new(JitEngine::new(&net, &JitOptions::default()).unwrap())));
+        for (name, engine) in engines {
+            let clf = Classifier::new(&model, engine).unwrap();
+            for threads in [1, 2] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                g.bench_function(format!("{name}/{threads}t"), |b| {
+                    b.iter(|| pool.install(|| clf.predict(Inputs::U8(&x)).unwrap()))
+                });
+            }
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(benches, engines, conv_engines);
 criterion_main!(benches);

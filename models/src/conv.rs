@@ -74,7 +74,11 @@ impl ConvNet {
                     params.push(Some(logic.len()));
                     let mut rng = layer_rng(spec.seed, logic.len());
                     logic.push(DenseLogic::with_wires(*n, wires.clone(), init, &mut rng, device));
-                    layers.push(Wiring::dense(*n, wires.iter().map(|w| w[0]).collect(), wires.iter().map(|w| w[1]).collect()));
+                    layers.push(Wiring::dense(
+                        *n,
+                        wires.iter().map(|w| w[0]).collect(),
+                        wires.iter().map(|w| w[1]).collect(),
+                    ));
                     inputs = wires.len();
                 }
             }
@@ -85,7 +89,13 @@ impl ConvNet {
                 spec.classes
             )));
         }
-        let net = LogicNet { layers: logic, coef: coefficient_matrix(device), classes: spec.classes, tau: spec.tau, temperature: 1.0 };
+        let net = LogicNet {
+            layers: logic,
+            coef: coefficient_matrix(device),
+            classes: spec.classes,
+            tau: spec.tau,
+            temperature: 1.0,
+        };
         Ok((ConvNet { spec: spec.clone(), blocks, layers, params }, net))
     }
 
@@ -126,7 +136,12 @@ impl ConvNet {
             });
         }
         layers.push(Layer::GroupSum);
-        let model = Model { input_shape: self.spec.input_shape.clone(), layers, classes: self.spec.classes, tau: self.spec.tau };
+        let model = Model {
+            input_shape: self.spec.input_shape.clone(),
+            layers,
+            classes: self.spec.classes,
+            tau: self.spec.tau,
+        };
         model.validate()?;
         Ok(model)
     }

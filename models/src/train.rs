@@ -14,13 +14,13 @@ use lgn_runtime::data::Dataset;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::encode::{self, Placement};
 use crate::conv::ConvNet;
+use crate::encode::{self, Placement};
 use crate::logic::{DenseLogic, Init};
-use lgn_compiler::model::ConvSpec;
 use crate::net::LogicNet;
 use crate::{Error, Result};
 use crate::{checkpoint, fused};
+use lgn_compiler::model::ConvSpec;
 
 /// How gradients are computed: the fused kernel, or burn's autodiff over generic ops on a CPU backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -341,7 +341,8 @@ pub fn train(
                 for (p, g) in param_of.iter().zip(r.grads) {
                     if let Some(&i) = p.as_ref() {
                         let l = &net.layers[i];
-                        grads.register(l.logits.id, Tensor::<2>::from_data(TensorData::new(g, [l.width(), 16]), &inner));
+                        grads
+                            .register(l.logits.id, Tensor::<2>::from_data(TensorData::new(g, [l.width(), 16]), &inner));
                     }
                 }
                 net = optim.step(cfg.lr, net, grads);

@@ -49,7 +49,8 @@ fn conv_gradient_matches_finite_differences() {
     // f32; logits are perturbed so that every gate has a gradient of its own.
     let (conv, mut net) = ConvNet::new(&shallow(), Init::Residual(2.0), &device).unwrap();
     for (i, l) in net.layers.iter_mut().enumerate() {
-        let w: Vec<f32> = l.host_logits().iter().enumerate().map(|(k, v)| v + ((k * 37 + i * 11) % 13) as f32 / 13.0).collect();
+        let w: Vec<f32> =
+            l.host_logits().iter().enumerate().map(|(k, v)| v + ((k * 37 + i * 11) % 13) as f32 / 13.0).collect();
         l.logits = burn::module::Param::from_tensor(burn::tensor::Tensor::from_data(
             burn::tensor::TensorData::new(w, [l.width(), 16]),
             &device,
@@ -117,8 +118,9 @@ fn saturated_relaxation_equals_the_exported_model() {
         ));
     }
     let n = 300;
-    let raw: Vec<Vec<f32>> =
-        (0..n).map(|s| (0..42).map(|f| if (s * 31 + f * 17 + s * f) % 5 < 2 { 255.0 } else { 0.0 }).collect()).collect();
+    let raw: Vec<Vec<f32>> = (0..n)
+        .map(|s| (0..42).map(|f| if (s * 31 + f * 17 + s * f) % 5 < 2 { 255.0 } else { 0.0 }).collect())
+        .collect();
     let mut x = vec![0f32; 42 * n];
     for (s, r) in raw.iter().enumerate() {
         for (f, &v) in r.iter().enumerate() {

@@ -25,7 +25,7 @@ pub fn run(a: EmitArgs) -> Result<()> {
     let model = super::load_model(&a.model)?;
     let (net, _) = lgn_compiler::passes::optimize(&lgn_compiler::lower(&model), super::opt_level(a.opt_level));
     std::fs::create_dir_all(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
-    let mut summary = json!({"model": a.model.display().to_string(), "gates": net.gates.len(), "output": a.output.display().to_string()});
+    let mut summary = json!({"model": a.model.display().to_string(), "gates": net.total_gates(), "output": a.output.display().to_string()});
     match a.target {
         EmitTarget::C => {
             let code = lgn_compiler::backend::c::emit(&net, model.encoder(), &a.name);
@@ -36,7 +36,7 @@ pub fn run(a: EmitArgs) -> Result<()> {
                     "wrote {} and {} ({} gates, {} bytes of C)",
                     h.display(),
                     c.display(),
-                    net.gates.len(),
+                    net.total_gates(),
                     code.source.len()
                 );
             }
@@ -51,7 +51,7 @@ pub fn run(a: EmitArgs) -> Result<()> {
                     a.output.display(),
                     a.name,
                     a.verilog.vectors,
-                    net.gates.len(),
+                    net.total_gates(),
                     design.latency
                 );
             }

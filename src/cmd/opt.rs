@@ -15,10 +15,14 @@ pub fn run(a: OptArgs) -> Result<()> {
     let (out, report) = pipeline.run(&net);
     if a.verify {
         use lgn_compiler::check::equiv::{Equiv, check};
-        match check(&net, &out, 1 << 16, 1) {
-            Equiv::Equal => eprintln!("verified: equal on every input pattern"),
-            Equiv::NoDifferenceFound(n) => eprintln!("verified: equal on {n} random input patterns"),
-            other => return Err(anyhow!("optimised netlist differs from the original: {other:?}")),
+        // Each loop kernel on its own (its outputs are the channel bits), then the gates after the loops.
+        let pairs = net.loops.iter().zip(&out.loops).map(|(a, b)| (a.name.as_str(), &a.kernel, &b.kernel));
+        for (name, a, b) in pairs.chain(std::iter::once(("netlist", &net, &out))) {
+            match check(a, b, 1 << 16, 1) {
+                Equiv::Equal => eprintln!("verified {name}: equal on every input pattern"),
+                Equiv::NoDifferenceFound(n) => eprintln!("verified {name}: equal on {n} random input patterns"),
+                other => return Err(anyhow!("optimised {name} differs from the original: {other:?}")),
+            }
         }
     }
     let optimized = lgn_compiler::lower::raise(&model, &out);
@@ -26,8 +30,8 @@ pub fn run(a: OptArgs) -> Result<()> {
     println!("{report}");
     println!(
         "{} -> {} gates, depth {} -> {}; wrote {}",
-        net.gates.len(),
-        out.gates.len(),
+        net.total_gates(),
+        out.total_gates(),
         net.depth(),
         out.depth(),
         a.output.display()

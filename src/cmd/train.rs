@@ -87,7 +87,10 @@ pub fn train(a: &TrainArgs) -> Result<Trained> {
         Some(spec)
     } else {
         if a.layers == 0 || a.width < classes || !a.width.is_multiple_of(classes) {
-            anyhow::bail!("--width {} must be a positive multiple of the {classes} classes, with --layers ≥ 1", a.width);
+            anyhow::bail!(
+                "--width {} must be a positive multiple of the {classes} classes, with --layers ≥ 1",
+                a.width
+            );
         }
         None
     };

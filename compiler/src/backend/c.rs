@@ -73,8 +73,7 @@ pub fn emit(net: &Netlist, enc: &Threshold, name: &str) -> CCode {
          void {name}_predict_r(const uint8_t *inputs, size_t n, uint8_t *classes, uint64_t *scratch);\n\
          void {name}_scores_r(const uint8_t *inputs, size_t n, uint32_t *scores, uint64_t *scratch);\n\
          /* Low level: evaluates one block whose packed input bits are at the start of scratch (bit i, word w at\n\
-          * scratch[i * 8 + w]); the count bits are left in their slots. The scratch memory must be zeroed\n\
-         * before its first use (zero borders of feature maps are never written). */\n\
+          * scratch[i * 8 + w]); the count bits are left in their slots. */\n\
          void {name}_eval_block(uint64_t *scratch);\n\n#endif\n",
         features = enc.features,
         gates = net.gates.len(),
@@ -111,11 +110,13 @@ pub fn emit(net: &Netlist, enc: &Threshold, name: &str) -> CCode {
         array(&mut c, "uint32_t", &format!("{p}reads"), l.reads.iter().copied());
         let writes = l.kernel_outputs().zip(&l.writes).flat_map(|(s, &w)| [ks.slot[s.index()], w]);
         array(&mut c, "uint32_t", &format!("{p}writes"), writes);
+        array(&mut c, "uint32_t", &format!("{p}zeros"), layout.zeros[i].iter().flat_map(|&(s, n)| [s, n]));
         descs.push(format!(
-            "  {{{p}runs, {p}idx, {}, {p}reads, {}, {p}writes, {}, {}, {}, {}, {}, {}, {}, {}, {}}},",
+            "  {{{p}runs, {p}idx, {}, {p}reads, {}, {p}writes, {}, {p}zeros, {}, {}, {}, {}, {}, {}, {}, {}, {}}},",
             ks.runs.len(),
             l.kernel.num_inputs,
             l.writes.len(),
+            layout.zeros[i].len(),
             l.grid[0],
             l.grid[1],
             layout.buffers[i],
@@ -161,7 +162,7 @@ fn tables(c: &mut String, prefix: &str, net: &Netlist, sched: &Schedule) {
 
 /// A loop's description in the generated source.
 const LOOP_STRUCT: &str = "struct lp {\n  const uint32_t *runs, *idx; uint32_t nruns;\n  const uint32_t *reads; uint32_t nin;\n  \
-const uint32_t *writes; uint32_t nout;\n  uint32_t rows, cols;\n  uint32_t in, is0, is1, out, os0, os1;\n};\n";
+const uint32_t *writes; uint32_t nout;\n  const uint32_t *zeros; uint32_t nzeros;\n  uint32_t rows, cols;\n  uint32_t in, is0, is1, out, os0, os1;\n};\n";
 
 /// The fixed part of the generated source (`NAME` is replaced by the library name).
 const C_BODY: &str = r#"
@@ -198,9 +199,12 @@ static void run_flat(uint64_t *v, const uint32_t *runs, uint32_t nruns, const ui
   }
 }
 
-/* One loop: the kernel at every position, inputs copied in from the input buffer, outputs copied out. */
+/* One loop: its output's border cells zeroed, then the kernel at every position, inputs copied in from the
+ * input buffer, outputs copied out. */
 static void run_loop(uint64_t *v, const struct lp *L) {
   uint64_t *k = v + (size_t)KBASE * W;
+  for (uint32_t z = 0; z < L->nzeros; z++)
+    memset(v + (size_t)L->zeros[2 * z] * W, 0, (size_t)L->zeros[2 * z + 1] * W * 8);
   for (uint32_t r = 0; r < L->rows; r++) {
     for (uint32_t c = 0; c < L->cols; c++) {
       const uint64_t *in = v + ((size_t)L->in + (size_t)r * L->is0 + (size_t)c * L->is1) * W;

@@ -101,12 +101,13 @@ type LoopFn = unsafe extern "C" fn(*mut u8, *const u8, *mut u8);
 /// A chunk's index and machine code.
 type CompiledChunk = (usize, Vec<u8>);
 
-/// A compiled loop and the byte offsets of its three pointers in scratch.
+/// A compiled loop, the byte offsets of its three pointers in scratch, and the word ranges it zeroes first.
 struct LoopCall {
     f: LoopFn,
     temps: usize,
     input: usize,
     output: usize,
+    zeros: Vec<(usize, usize)>,
 }
 
 /// Compiled native code for one netlist.
@@ -132,17 +133,21 @@ unsafe impl Send for JitKernel {}
 unsafe impl Sync for JitKernel {}
 
 impl JitKernel {
-    /// Evaluates one block. `scratch` holds the input planes at its start, has at least `slots * words`
-    /// words, and was zeroed before its first use (zero borders of feature maps are never written).
+    /// Evaluates one block. `scratch` holds the input planes at its start and has at least `slots * words`
+    /// words.
     pub fn run(&self, scratch: &mut [u64]) {
         assert!(scratch.len() >= self.slots * self.words, "scratch too small");
-        let p = scratch.as_mut_ptr() as *mut u8;
         // SAFETY: the generated code only accesses byte offsets below `slots * words * 8` from `p` (the
         // layout places every buffer, kernel temporary and netlist slot there), checked above.
         unsafe {
             for l in &self.loops {
+                for &(start, end) in &l.zeros {
+                    scratch[start..end].fill(0);
+                }
+                let p = scratch.as_mut_ptr() as *mut u8;
                 (l.f)(p.add(l.temps), p.add(l.input), p.add(l.output));
             }
+            let p = scratch.as_mut_ptr() as *mut u8;
             let t = p.add(self.tail);
             for f in &self.chunks {
                 f(t)
@@ -197,6 +202,8 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
     };
     let words = if use_avx2 { 4 * opts.vectors } else { 2 * opts.vectors };
     let signal_bytes = words * 8;
+    let zeros: Vec<Vec<(usize, usize)>> =
+        layout.zeros.iter().map(|z| z.iter().map(|&(s, n)| (s * words, (s + n) * words)).collect()).collect();
     let calls: Vec<(usize, usize, usize)> = net
         .loops
         .iter()
@@ -222,7 +229,7 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
         codes.push(super::x86::emit(net, &slots, opts.vectors).ok_or_else(too_big)?);
         stats.codegen = t.elapsed();
         stats.codegen_used = Some(Codegen::Avx2);
-        let (module, loops, chunks) = link(isa, codes, &calls, &mut stats)?;
+        let (module, loops, chunks) = link(isa, codes, &calls, zeros, &mut stats)?;
         return Ok(JitKernel {
             _module: module,
             loops,
@@ -296,7 +303,7 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
         .enumerate()
         .map(|(i, c)| c.ok_or_else(|| backend_err(format!("function {i} was not compiled"))))
         .collect::<Result<Vec<_>>>()?;
-    let (module, loops, chunks) = link(isa, codes, &calls, &mut stats)?;
+    let (module, loops, chunks) = link(isa, codes, &calls, zeros, &mut stats)?;
     Ok(JitKernel {
         _module: module,
         loops,
@@ -316,12 +323,13 @@ enum Item {
 }
 
 /// Loads machine code into an executable module: the first `calls.len()` functions are loops
-/// (`fn(*mut u8, *const u8, *mut u8)`, called with the given scratch offsets), the rest chunks (`fn(*mut u8)`);
-/// none has relocations.
+/// (`fn(*mut u8, *const u8, *mut u8)`, called with the given scratch offsets after zeroing the word ranges
+/// `zeros`), the rest chunks (`fn(*mut u8)`); none has relocations.
 fn link(
     isa: OwnedTargetIsa,
     codes: Vec<Vec<u8>>,
     calls: &[(usize, usize, usize)],
+    zeros: Vec<Vec<(usize, usize)>>,
     stats: &mut JitStats,
 ) -> Result<(JITModule, Vec<LoopCall>, Vec<ChunkFn>)> {
     let t = Instant::now();
@@ -342,13 +350,15 @@ fn link(
     let loops = ptrs
         .iter()
         .zip(calls)
-        .map(|(&p, &(temps, input, output))| LoopCall {
+        .zip(zeros)
+        .map(|((&p, &(temps, input, output)), zeros)| LoopCall {
             // SAFETY: loop functions were generated with the signature `fn(i64, i64, i64)` in the ISA's
             // default calling convention, which is the C convention of this platform.
             f: unsafe { std::mem::transmute::<*const u8, LoopFn>(p) },
             temps,
             input,
             output,
+            zeros,
         })
         .collect();
     // SAFETY: the remaining functions were generated with the signature `fn(i64)`, C convention.

@@ -1,10 +1,13 @@
 //! Where a netlist with loops keeps its buffers in an engine's scratch memory.
 //!
-//! Units are signals (each `words` u64 words in an engine). Buffer 0 (the encoded input bits) starts at 0,
-//! as the engine contract requires; buffer `i + 1`, written by loop `i`, follows buffer `i`. The last buffer
-//! is the netlist's input signals: the netlist's own slots start there and may reuse it. Loop kernels keep
-//! their temporaries in one region after everything else. Cells of a buffer that no position writes (zero
-//! borders) are never written by anyone, so a scratch buffer that starts zeroed keeps them zero.
+//! Units are signals (each `words` u64 words in an engine). Only two feature maps are live at a time (the one a
+//! loop reads and the one it writes), so buffers alternate between two regions: even buffers start at 0 (buffer 0,
+//! the encoded input bits, must, by the engine contract), odd buffers after the largest even one. The last buffer
+//! is the netlist's input signals: the netlist's own slots start there and may run over everything after it (the
+//! maps are dead by then). Loop kernels keep their temporaries in one region after everything else.
+//!
+//! Because a region is reused, the cells of a buffer that no position of its loop writes (zero borders) hold
+//! stale data from an earlier map: an engine zeroes [`Layout::zeros`] of loop `i` before running loop `i`.
 
 use crate::ir::Netlist;
 
@@ -13,6 +16,8 @@ use crate::ir::Netlist;
 pub struct Layout {
     /// Start of buffer `i`; the last entry is the start of the netlist's slots.
     pub buffers: Vec<usize>,
+    /// Per loop, the `(start, len)` ranges of its output buffer (absolute, in signals) that no position writes.
+    pub zeros: Vec<Vec<(usize, usize)>>,
     /// Start of the loop kernels' temporaries.
     pub kernel_base: usize,
     /// Signals in all.
@@ -23,14 +28,35 @@ impl Layout {
     /// The layout of `net` for an engine whose netlist needs `tail_slots` slots and whose loop kernels
     /// need `kernel_slots` slots each.
     pub fn new(net: &Netlist, tail_slots: usize, kernel_slots: &[usize]) -> Layout {
-        let mut buffers = vec![0];
-        for l in &net.loops {
-            buffers.push(buffers.last().unwrap() + l.in_len);
-        }
+        let lens: Vec<usize> = net.loops.iter().map(|l| l.in_len).chain([net.num_inputs]).collect();
+        let even = lens.iter().step_by(2).copied().max().unwrap_or(0);
+        let odd = lens.iter().skip(1).step_by(2).copied().max().unwrap_or(0);
+        let buffers: Vec<usize> = (0..lens.len()).map(|i| if i % 2 == 0 { 0 } else { even }).collect();
         let tail = *buffers.last().unwrap();
-        let kernel_base = tail + tail_slots.max(net.num_inputs);
+        let kernel_base = (even + odd).max(tail + tail_slots.max(net.num_inputs));
         let total = kernel_base + kernel_slots.iter().copied().max().unwrap_or(0);
-        Layout { buffers, kernel_base, total }
+        let zeros = net
+            .loops
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut written = vec![false; l.out_len];
+                for (_, ob) in l.bases() {
+                    for &w in &l.writes {
+                        written[ob + w as usize] = true;
+                    }
+                }
+                let mut ranges: Vec<(usize, usize)> = Vec::new();
+                for (s, _) in written.iter().enumerate().filter(|(_, w)| !**w) {
+                    match ranges.last_mut() {
+                        Some((start, len)) if *start + *len == buffers[i + 1] + s => *len += 1,
+                        _ => ranges.push((buffers[i + 1] + s, 1)),
+                    }
+                }
+                ranges
+            })
+            .collect();
+        Layout { buffers, zeros, kernel_base, total }
     }
 
     /// Start of the netlist's slots (its input signals).

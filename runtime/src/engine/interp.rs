@@ -173,7 +173,10 @@ impl<const W: usize> Engine for Interpreter<W> {
         assert!(v.len() >= self.layout.total * W, "scratch too small");
         assert!(out.len() >= self.tail.outputs.len() * W, "output buffer too small");
         let kb = self.layout.kernel_base * W;
-        for l in &self.loops {
+        for (l, zeros) in self.loops.iter().zip(&self.layout.zeros) {
+            for &(start, len) in zeros {
+                v[start * W..(start + len) * W].fill(0);
+            }
             for &(ib, ob) in &l.bases {
                 let (buffers, kernel) = v.split_at_mut(kb);
                 for (k, &r) in l.reads.iter().enumerate() {
