@@ -376,6 +376,9 @@ pub struct TrainArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 0.01)]
     pub lr: f64,
+    /// Lower the learning rate along a half cosine over the epochs (from --lr towards 0).
+    #[arg(long)]
+    pub cosine: bool,
     /// Logit initialisation (default: gaussian for dense networks, residual for convolutional ones).
     #[arg(long, value_enum)]
     pub init: Option<InitKind>,

@@ -226,3 +226,65 @@ fn train_checkpoints_resume_and_refuse_mismatches() {
     let e = fails(&["train", "--data", "monk1", "--width", "40", "--shift", "1", "-o", s(&other)]);
     assert!(e.contains("image"), "{e}");
 }
+
+/// The convolutional path end to end: `lgn train --arch conv --preset mnist-s`, then the model runs through
+/// inspect, opt, eval on every engine (same accuracy), bench and emit; presets are refused by name.
+#[cfg(feature = "train")]
+#[test]
+fn conv_preset_trains_compiles_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("c.lgn");
+    let out = ok(&[
+        "train",
+        "--arch",
+        "conv",
+        "--preset",
+        "mnist-s",
+        "--scale",
+        "0.25",
+        "--limit",
+        "512",
+        "--epochs",
+        "2",
+        "--lr",
+        "0.03",
+        "--json",
+        "-o",
+        s(&m),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let trained = v["test_acc_discrete"].as_f64().unwrap();
+    let info: serde_json::Value = serde_json::from_str(&ok(&["inspect", s(&m), "--json"])).unwrap();
+    let kinds: Vec<&str> = info["layers"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "tree_conv").count(), 3, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "or_pool").count(), 3, "{kinds:?}");
+    assert!(info["evaluated_gates"].as_u64().unwrap() > info["logic_gates"].as_u64().unwrap());
+    let acc = |engine: &str, file: &Path| -> f64 {
+        let e: serde_json::Value = serde_json::from_str(&ok(&[
+            "eval",
+            s(file),
+            "--data",
+            "mnist10k",
+            "--split",
+            "test",
+            "--engine",
+            engine,
+            "--json",
+        ]))
+        .unwrap();
+        e["accuracy"].as_f64().unwrap()
+    };
+    assert_eq!(acc("jit", &m), trained, "eval reproduces the trainer's discretized accuracy");
+    assert_eq!(acc("interp", &m), trained);
+    let small = dir.path().join("small.lgn");
+    ok(&["opt", s(&m), "-o", s(&small), "--verify"]);
+    assert_eq!(acc("jit", &small), trained, "optimisation keeps the function");
+    let b: serde_json::Value =
+        serde_json::from_str(&ok(&["bench", s(&m), "--batch", "2048", "--repeat", "1", "--json"])).unwrap();
+    assert!(b["images_per_second"].as_f64().unwrap() > 0.0);
+    ok(&["emit", "c", s(&m), "-o", s(&dir.path().join("c"))]);
+    let e = fails(&["train", "--arch", "conv", "--preset", "mnist-xl", "-o", s(&m)]);
+    assert!(e.contains("mnist-xl") && e.contains("mnist-s"), "{e}");
+    let e = fails(&["train", "--arch", "conv", "--preset", "cifar-s", "--limit", "10", "-o", s(&m)]);
+    assert!(e.contains("features"), "{e}");
+}

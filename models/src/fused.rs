@@ -47,7 +47,7 @@ impl Wiring {
 
     /// Number of neurons.
     pub fn width(&self) -> usize {
-        if self.pool > 0 { self.a.len() / self.pool } else { self.a.len() }
+        self.a.len().checked_div(self.pool).unwrap_or(self.a.len())
     }
 
     /// Number of parameter rows (logits rows) the layer reads.

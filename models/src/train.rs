@@ -63,6 +63,8 @@ pub struct TrainConfig {
     pub batch: usize,
     /// Adam learning rate.
     pub lr: f64,
+    /// Lower the learning rate along a half cosine from `lr` (first epoch) towards 0 (after the last).
+    pub cosine: bool,
     /// Logit initialisation.
     pub init: Init,
     /// Seed of wiring, initialisation and shuffling.
@@ -92,6 +94,7 @@ impl Default for TrainConfig {
             epochs: 10,
             batch: 128,
             lr: 0.01,
+            cosine: false,
             init: Init::Gaussian,
             seed: 0,
             anneal: 1.0,
@@ -253,7 +256,7 @@ pub fn train(
     // PyTorch's epsilon (burn's default is 1e-5, which damps the tiny gradients of deep logic layers).
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let fingerprint = format!(
-        "widths {:?} arch {:?} tau {} thresholds {} {:?} batch {} lr {} init {:?} seed {} anneal {} shift {} data {} train {} test {} features {} classes {}",
+        "widths {:?} arch {:?} tau {} thresholds {} {:?} batch {} lr {} cosine {} init {:?} seed {} anneal {} shift {} data {} train {} test {} features {} classes {}",
         cfg.widths,
         cfg.arch,
         cfg.tau,
@@ -261,6 +264,7 @@ pub fn train(
         cfg.placement,
         cfg.batch,
         cfg.lr,
+        cfg.cosine,
         cfg.init,
         cfg.seed,
         cfg.anneal,
@@ -325,6 +329,11 @@ pub fn train(
         // Gate softmax temperature, annealed geometrically from 1 to `cfg.anneal` over the run.
         let temperature = cfg.anneal.powf((epoch - 1) as f32 / (cfg.epochs.max(2) - 1) as f32);
         net.temperature = temperature;
+        let lr = if cfg.cosine {
+            cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * (epoch - 1) as f64 / cfg.epochs as f64).cos())
+        } else {
+            cfg.lr
+        };
         let steps = n.div_ceil(cfg.batch);
         on_event(Event::EpochStart { epoch, steps });
         let (mut loss_sum, mut correct, mut step_times) = (0.0, 0.0, Vec::with_capacity(steps));
@@ -345,7 +354,7 @@ pub fn train(
                             .register(l.logits.id, Tensor::<2>::from_data(TensorData::new(g, [l.width(), 16]), &inner));
                     }
                 }
-                net = optim.step(cfg.lr, net, grads);
+                net = optim.step(lr, net, grads);
                 (loss_value, acc) = (r.loss, r.correct as f64 / chunk.len() as f64);
             } else {
                 let idx: Vec<i64> = chunk.iter().map(|&i| i as i64).collect();
@@ -355,7 +364,7 @@ pub fn train(
                 let loss = cross_entropy_with_logits(scores.clone(), onehot(&labels, classes, &device));
                 loss_value = loss.clone().into_scalar::<f32>() as f64;
                 let grads = GradientsParams::from_grads(loss.backward(), &net);
-                net = optim.step(cfg.lr, net, grads);
+                net = optim.step(lr, net, grads);
                 acc = accuracy(scores.detach(), &labels);
             }
             step_times.push(t.elapsed().as_secs_f64() * 1e3);

@@ -39,6 +39,8 @@ fn small_config(epochs: usize) -> TrainConfig {
         shift: 0,
         checkpoint: None,
         resume: false,
+        arch: None,
+        cosine: false,
     }
 }
 

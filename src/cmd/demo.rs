@@ -19,6 +19,7 @@ fn make_model(a: &DemoArgs) -> Result<(Model, Option<std::path::PathBuf>)> {
         arch: crate::cli::ArchKind::Dense,
         preset: "mnist-s".into(),
         scale: 1.0,
+        cosine: false,
         thresholds: 1,
         placement: PlacementKind::Auto,
         epochs: a.epochs,
@@ -56,6 +57,7 @@ fn make_model(a: &DemoArgs) -> Result<(Model, Option<std::path::PathBuf>)> {
         arch: crate::cli::ArchKind::Dense,
         preset: "mnist-s".into(),
         scale: 1.0,
+        cosine: false,
         seed: 1,
     }
     .build()?;

@@ -109,6 +109,7 @@ pub fn train(a: &TrainArgs) -> Result<Trained> {
         epochs: a.epochs.max(1),
         batch: a.batch,
         lr: a.lr,
+        cosine: a.cosine,
         init: match init {
             crate::cli::InitKind::Gaussian => Init::Gaussian,
             crate::cli::InitKind::Residual => Init::Residual(a.residual_z),
