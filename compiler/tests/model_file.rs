@@ -152,3 +152,53 @@ fn bad_layer_lists() {
     p.header["layers"].as_array_mut().unwrap().pop();
     assert!(load_err(&build(&p)).contains("group_sum"));
 }
+
+/// Version 3 layers: a convolutional model round-trips and is written as version 3 (dense models stay
+/// version 1); hostile conv headers and tensors get clear errors naming the file, with nothing allocated from an
+/// absurd header field.
+#[test]
+fn conv_layers_round_trip_and_bad_conv_files() {
+    let m = lgn_compiler::model::random::preset("mnist-s", 0.25, 2).unwrap().build().unwrap();
+    let bytes = model::to_bytes(&m).unwrap();
+    assert_eq!(model::from_bytes(&bytes, Path::new("c.lgn")).unwrap(), m);
+    let p = parts(&bytes);
+    assert_eq!(p.header["version"], 3);
+    assert_eq!(parts(&model::to_bytes(&small()).unwrap()).header["version"], 1);
+    assert_eq!(p.header["layers"][1]["kind"], "tree_conv");
+    assert_eq!(p.header["layers"][2]["kind"], "or_pool");
+
+    // A leaf outside the receptive field.
+    let mut q = parts(&bytes);
+    let t = tensor(&mut q, "layers.1.leaves");
+    t.3[4..8].copy_from_slice(&9u32.to_le_bytes()); // dy of leaf 0 = 9, kernel 5
+    let e = load_err(&build(&q));
+    assert!(e.contains("leaf 0") && e.contains("out of range"), "{e}");
+    // A map that does not match the previous layer's.
+    let mut q = parts(&bytes);
+    q.header["layers"][2]["input"] = json!([4, 24, 25]);
+    assert!(load_err(&build(&q)).contains("map"));
+    // Padding as large as the kernel.
+    let mut q = parts(&bytes);
+    q.header["layers"][3]["padding"] = json!(3);
+    assert!(load_err(&build(&q)).contains("padding"));
+    // Absurd channel count and depth: refused before any tensor is read.
+    let mut q = parts(&bytes);
+    q.header["layers"][1]["channels"] = json!(1u64 << 40);
+    assert!(load_err(&build(&q)).contains("exceeds the limits"));
+    let mut q = parts(&bytes);
+    q.header["layers"][1]["depth"] = json!(40);
+    assert!(load_err(&build(&q)).contains("exceeds the limits"));
+    // Gates tensor of the wrong shape.
+    let mut q = parts(&bytes);
+    tensor(&mut q, "layers.1.gates").2 = vec![1, 1];
+    q.tensors.retain(|t| t.0 != "layers.1.gates");
+    assert!(load_err(&build(&q)).contains("missing tensor layers.1.gates"));
+    // A pool window larger than the map.
+    let mut q = parts(&bytes);
+    q.header["layers"][2]["size"] = json!(30);
+    assert!(load_err(&build(&q)).contains("window"));
+    // A spatial layer on a flat input.
+    let mut q = parts(&bytes);
+    q.header["input_shape"] = json!([784]);
+    assert!(load_err(&build(&q)).contains("feature map"));
+}

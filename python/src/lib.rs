@@ -262,6 +262,22 @@ fn load(py: Python<'_>, path: PathBuf, engine: &str, threads: Option<usize>, opt
     Ok(m)
 }
 
+/// A convolutional network of a LogicTreeNet preset (`mnist-s` … `cifar-g`) with random gates, for
+/// benchmarks: widths multiplied by `scale`, `thresholds` per input feature.
+#[pyfunction]
+#[pyo3(signature = (name, scale = 1.0, thresholds = 1, seed = 0))]
+fn preset_model(name: &str, scale: f64, thresholds: usize, seed: u64) -> PyResult<Model> {
+    if !(scale.is_finite() && scale > 0.0) || thresholds == 0 {
+        return Err(value_err(format!("need scale > 0 and thresholds >= 1, got {scale} and {thresholds}")));
+    }
+    let mut spec = lgn_compiler::model::random::preset(name, scale, thresholds).ok_or_else(|| {
+        value_err(format!("unknown preset {name:?} (known: {})", lgn_compiler::model::random::PRESETS.join(", ")))
+    })?;
+    spec.seed = seed;
+    let model = spec.build().map_err(compiler_err)?;
+    Model::new(model, Options::new("jit", 2, None)?)
+}
+
 /// Builds a dense network: thresholds, logic layers `(gate ids, input a, input b)`, GroupSum.
 ///
 /// `thresholds` is a 1-D array of k thresholds shared by all features or a 2-D array `(features, k)`; encoded
@@ -330,6 +346,7 @@ fn _lgn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Model>()?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(dense_model, m)?)?;
+    m.add_function(wrap_pyfunction!(preset_model, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -119,3 +119,24 @@ def test_bad_networks_are_rejected():
         lgn.dense_model([16], t, layers, 3, 1.0)
     with pytest.raises(ValueError, match="thresholds must have shape"):
         lgn.dense_model([16], np.zeros((3, 2), dtype=np.float32), layers, 2, 1.0)
+
+
+def test_conv_preset_runs_alike_on_every_engine(tmp_path):
+    m = lgn.preset_model("mnist-s", scale=0.25, thresholds=2, seed=3)
+    kinds = [layer["kind"] for layer in m.info()["layers"]]
+    assert kinds.count("tree_conv") == 3 and kinds.count("or_pool") == 3
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 256, size=(700, 1, 28, 28), dtype=np.uint8)
+    scores = m.scores(x)
+    assert scores.shape == (700, 10)
+    for engine in ["interp", "c"]:
+        other = m.compile(engine=engine, threads=1)
+        np.testing.assert_array_equal(other.scores(x), scores)
+    np.testing.assert_array_equal(m.predict(x), np.argmax(scores, axis=1))
+    path = tmp_path / "conv.lgn"
+    m.save(str(path))
+    np.testing.assert_array_equal(lgn.load(str(path)).scores(x), scores)
+    with pytest.raises(ValueError, match="mnist-s"):
+        lgn.preset_model("mnist-xs")
+    with pytest.raises(ValueError, match="shape"):
+        m.predict(np.zeros((3, 784 + 1), dtype=np.uint8))

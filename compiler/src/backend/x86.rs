@@ -149,11 +149,29 @@ impl Regs {
 pub fn emit(net: &Netlist, slots: &Slots, vectors: usize) -> Option<Vec<u8>> {
     let stride = vectors as i64 * 32;
     let loc = |s: u32| (RDI, slots.slot[s as usize] as i64 * stride);
+    let store = needed_stores(net, vectors, &loc, net.outputs.iter().flatten().copied())?;
     let mut asm = Asm { code: Vec::with_capacity(net.gates.len() * vectors * 24 + 16) };
     asm.op(0x76, ONES, ONES, Rm::Reg(ONES)); // vpcmpeqd ymm15, ymm15, ymm15: all ones
-    gates(&mut asm, net, vectors, &loc)?;
+    gates(&mut asm, net, vectors, &loc, &store)?;
     asm.code.extend_from_slice(&[0xC5, 0xF8, 0x77, 0xC3]); // vzeroupper; ret
     Some(asm.code)
+}
+
+/// Which results must be stored: a dry run that stores everything records every signal ever read from memory
+/// (a register-cache miss); the real run stores only those and `keep` (values read after the code). Stores do
+/// not change the cache's decisions, so the real run misses on exactly the same signals.
+fn needed_stores(
+    net: &Netlist,
+    vectors: usize,
+    loc: &dyn Fn(u32) -> (u8, i64),
+    keep: impl Iterator<Item = crate::ir::Signal>,
+) -> Option<Vec<bool>> {
+    let mut dry = Asm { code: Vec::new() };
+    let (_, mut store) = gates(&mut dry, net, vectors, loc, &vec![true; net.num_signals()])?;
+    for s in keep {
+        store[s.index()] = true;
+    }
+    Some(store)
 }
 
 /// Emits one function `extern "C" fn(temps: *mut u8, input: *const u8, output: *mut u8)` that evaluates
@@ -183,7 +201,8 @@ pub fn emit_loop(l: &Loop, slots: &Slots, vectors: usize) -> Option<Vec<u8>> {
     asm.code.extend_from_slice(&cols.to_le_bytes());
     asm.code.extend_from_slice(&[0x49, 0x89, 0xF1, 0x49, 0x89, 0xD2]); // mov r9, rsi; mov r10, rdx
     let col = asm.code.len();
-    let mut regs = gates(&mut asm, kernel, vectors, &loc)?;
+    let store = needed_stores(kernel, vectors, &loc, l.kernel_outputs())?;
+    let (mut regs, _) = gates(&mut asm, kernel, vectors, &loc, &store)?;
     // Copy every output channel to its place in the output buffer.
     for (s, &w) in l.kernel_outputs().zip(&l.writes) {
         for v in 0..vectors {
@@ -217,9 +236,17 @@ fn disp(x: i64) -> Option<i32> {
     i32::try_from(x).ok().filter(|d| d.checked_add(256).is_some())
 }
 
-/// Emits every gate of `net`; signal `s`'s vector `v` lives at `loc(s).0 + loc(s).1 + 32 v`. Every result is
-/// stored. Returns the register cache as it stands after the last gate.
-fn gates(asm: &mut Asm, net: &Netlist, vectors: usize, loc: &dyn Fn(u32) -> (u8, i64)) -> Option<Regs> {
+/// Emits every gate of `net`; signal `s`'s vector `v` lives at `loc(s).0 + loc(s).1 + 32 v`. Results are
+/// stored where `store[signal]` is set. Returns the register cache as it stands after the last gate, and which
+/// signals were read from memory.
+fn gates(
+    asm: &mut Asm,
+    net: &Netlist,
+    vectors: usize,
+    loc: &dyn Fn(u32) -> (u8, i64),
+    store: &[bool],
+) -> Option<(Regs, Vec<bool>)> {
+    let from_memory: Vec<std::cell::Cell<bool>> = (0..net.num_signals()).map(|_| Default::default()).collect();
     let at = |s: u32, v: usize| -> Option<(u8, i32)> {
         let (base, d) = loc(s);
         Some((base, disp(d + v as i64 * 32)?))
@@ -241,6 +268,7 @@ fn gates(asm: &mut Asm, net: &Netlist, vectors: usize, loc: &dyn Fn(u32) -> (u8,
                 let r = regs.find((s, vk)).unwrap_or_else(|| {
                     let r = regs.take((s, vk), &pinned);
                     asm.load(r, at(s, v));
+                    from_memory[s as usize].set(true);
                     r
                 });
                 pinned[usize::from(pinned[0] != u8::MAX)] = r;
@@ -250,6 +278,7 @@ fn gates(asm: &mut Asm, net: &Netlist, vectors: usize, loc: &dyn Fn(u32) -> (u8,
             let rm = |regs: &mut Regs, s: u32| {
                 regs.find((s, vk)).map_or_else(
                     || {
+                        from_memory[s as usize].set(true);
                         let (b, d) = at(s, v);
                         Rm::Mem(b, d)
                     },
@@ -307,10 +336,12 @@ fn gates(asm: &mut Asm, net: &Netlist, vectors: usize, loc: &dyn Fn(u32) -> (u8,
                     d
                 }
             };
-            asm.store(out, at(me, v));
+            if store[me as usize] {
+                asm.store(out, at(me, v));
+            }
         }
     }
-    Some(regs)
+    Some((regs, from_memory.into_iter().map(std::cell::Cell::into_inner).collect()))
 }
 
 #[cfg(test)]
