@@ -64,8 +64,9 @@ pub struct RunOpts {
     /// JIT: code generator.
     #[arg(long, value_enum, default_value_t = CodegenKind::Auto)]
     pub codegen: CodegenKind,
-    /// JIT: vectors per signal (a block holds 128 × N samples with Cranelift, 256 × N with AVX2).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
+    /// JIT: vectors per signal (a block holds 128 × N samples with Cranelift, 256 × N with AVX2); 0 picks 2,
+    /// or 1 for networks above 250k gates (their code no longer fits the caches).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=8))]
     pub vectors: u8,
     /// JIT: gates per generated function.
     #[arg(long, default_value_t = 2048)]

@@ -139,8 +139,11 @@ fn bad_wiring_gate_ids_and_thresholds() {
 fn bad_layer_lists() {
     let bytes = model::to_bytes(&small()).unwrap();
     let mut p = parts(&bytes);
+    p.header["layers"][2] = json!({"kind": "attention", "heads": 3});
+    assert!(load_err(&build(&p)).contains("attention"), "an unknown layer kind is named");
+    let mut p = parts(&bytes);
     p.header["layers"][2] = json!({"kind": "tree_conv", "channels": 3});
-    assert!(load_err(&build(&p)).contains("tree_conv"));
+    assert!(load_err(&build(&p)).contains("missing field"));
     let mut p = parts(&bytes);
     p.header["classes"] = json!(3);
     assert!(load_err(&build(&p)).contains("class groups"));

@@ -288,20 +288,36 @@ fn argmax(v: &[f32]) -> usize {
 }
 
 /// One task: forward and backward over `samples`, adding coefficient gradients into `dc` (per layer).
+/// A task's activation and gradient buffers, reused across the tasks a rayon job runs (fresh multi-megabyte
+/// buffers per task cost more in page faults than the arithmetic).
+struct Scratch {
+    acts: Vec<Vec<f32>>,
+    g: Vec<f32>,
+    gin: Vec<f32>,
+}
+
+impl Scratch {
+    fn new(plan: &Plan<'_>) -> Scratch {
+        let acts = plan.buffers();
+        let widest = acts.iter().map(Vec::len).max().unwrap_or(0);
+        Scratch { acts, g: vec![0f32; widest], gin: vec![0f32; widest] }
+    }
+}
+
 fn task(
     plan: &Plan<'_>,
     data: Encoded<'_>,
     samples: &[usize],
     labels: &[u32],
     batch: usize,
+    scratch: &mut Scratch,
 ) -> (f64, usize, Vec<Vec<f32>>) {
     let mut dc: Vec<Vec<f32>> = plan.layers.iter().map(|w| vec![0f32; w.rows() * 4]).collect();
     let (mut loss, mut correct) = (0f64, 0usize);
-    let mut acts = plan.buffers();
-    let widest = acts.iter().map(Vec::len).max().unwrap_or(0);
-    let (mut g, mut gin) = (vec![0f32; widest], vec![0f32; widest]);
+    let Scratch { acts, g, gin } = scratch;
+    let (acts, mut g, mut gin) = (acts, &mut g[..], &mut gin[..]);
     for (blk, lab) in samples.chunks(BLOCK).zip(labels.chunks(BLOCK)) {
-        plan.forward(data, blk, &mut acts);
+        plan.forward(data, blk, acts);
         let last = acts.last().unwrap();
         let width = last.len() / BLOCK - 1;
         let group = width / plan.classes;
@@ -344,7 +360,7 @@ pub fn step(net: &Network<'_>, data: Encoded<'_>, samples: &[usize], labels: &[u
     let parts: Vec<_> = samples
         .par_chunks(TASK)
         .zip(labels.par_chunks(TASK))
-        .map(|(s, y)| task(&plan, data, s, y, samples.len()))
+        .map_init(|| Scratch::new(&plan), |scratch, (s, y)| task(&plan, data, s, y, samples.len(), scratch))
         .collect();
     let mut dc: Vec<Vec<f32>> = net.wiring.iter().map(|w| vec![0f32; w.rows() * 4]).collect();
     let (mut loss, mut correct) = (0f64, 0usize);
