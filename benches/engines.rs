@@ -32,16 +32,26 @@ fn engines(c: &mut Criterion) {
         let avx2 = JitOptions { codegen: Codegen::Avx2, ..JitOptions::default() };
         engines.push(("jit-avx2", Box::new(JitEngine::new(&net, &avx2).unwrap())));
     }
+    bench_engines(&mut g, &model, engines, &x);
+    g.finish();
+}
+
+/// Each engine on 1 and 2 threads, classifying `x`.
+fn bench_engines(
+    g: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>,
+    model: &lgn_compiler::Model,
+    engines: Vec<(&str, Box<dyn Engine>)>,
+    x: &[u8],
+) {
     for (name, engine) in engines {
-        let clf = Classifier::new(&model, engine).unwrap();
+        let clf = Classifier::new(model, engine).unwrap();
         for threads in [1, 2] {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             g.bench_function(format!("{name}/{threads}t"), |b| {
-                b.iter(|| pool.install(|| clf.predict(Inputs::U8(&x)).unwrap()))
+                b.iter(|| pool.install(|| clf.predict(Inputs::U8(x)).unwrap()))
             });
         }
     }
-    g.finish();
 }
 
 /// The LogicTreeNet CIFAR-10 presets S and M with random gates (3×32×32 input, 3 thresholds per channel):
@@ -60,15 +70,7 @@ fn conv_engines(c: &mut Criterion) {
             engines.push(("interp", interp::build(&net, interp::DEFAULT_WORDS)));
         }
         engines.push(("jit", Box::new(JitEngine::new(&net, &JitOptions::default()).unwrap())));
-        for (name, engine) in engines {
-            let clf = Classifier::new(&model, engine).unwrap();
-            for threads in [1, 2] {
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-                g.bench_function(format!("{name}/{threads}t"), |b| {
-                    b.iter(|| pool.install(|| clf.predict(Inputs::U8(&x)).unwrap()))
-                });
-            }
-        }
+        bench_engines(&mut g, &model, engines, &x);
         g.finish();
     }
 }

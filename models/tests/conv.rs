@@ -26,20 +26,12 @@ fn shallow() -> ConvSpec {
     }
 }
 
+/// The shallow network with a dense layer before GroupSum.
 fn spec() -> ConvSpec {
-    ConvSpec {
-        input_shape: vec![1, 6, 7],
-        thresholds: 1,
-        blocks: vec![
-            Block::Conv { channels: 3, kernel: 3, stride: 1, padding: 1, depth: 2 },
-            Block::Pool { size: 2, stride: 2 },
-            Block::Conv { channels: 4, kernel: 2, stride: 1, padding: 1, depth: 3 },
-            Block::Dense { width: 12 },
-        ],
-        classes: 3,
-        tau: 2.0,
-        seed: 5,
-    }
+    let mut s = shallow();
+    s.blocks[2] = Block::Conv { channels: 4, kernel: 2, stride: 1, padding: 1, depth: 3 };
+    s.blocks.push(Block::Dense { width: 12 });
+    s
 }
 
 #[test]

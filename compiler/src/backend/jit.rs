@@ -18,7 +18,7 @@ use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Type, UserFuncN
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, ir};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module, default_libcall_names};
 
@@ -484,25 +484,22 @@ fn emit_loop(
             b.ins().store(flags, val, pout, (w as i64 * stride + k as i64 * 16) as i32);
         }
     }
-    let ni2 = b.ins().iadd_imm_s(pin, l.in_step[1] as i64 * stride);
-    let no2 = b.ins().iadd_imm_s(pout, l.out_step[1] as i64 * stride);
-    b.def_var(cur_in, ni2);
-    b.def_var(cur_out, no2);
-    let xv = b.use_var(x);
-    let x2 = b.ins().iadd_imm_s(xv, -1);
-    b.def_var(x, x2);
-    b.ins().brif(x2, col, &[], row_end, &[]);
-
+    // Advance the pointers by a step, count down, and loop or fall through: once per column, once per row.
+    let advance =
+        |b: &mut FunctionBuilder, (vi, vo): (Variable, Variable), step: [usize; 2], n: Variable, again, done| {
+            let (pi, po) = (b.use_var(vi), b.use_var(vo));
+            let (pi, po) =
+                (b.ins().iadd_imm_s(pi, step[0] as i64 * stride), b.ins().iadd_imm_s(po, step[1] as i64 * stride));
+            b.def_var(vi, pi);
+            b.def_var(vo, po);
+            let left = b.use_var(n);
+            let left = b.ins().iadd_imm_s(left, -1);
+            b.def_var(n, left);
+            b.ins().brif(left, again, &[], done, &[]);
+        };
+    advance(&mut b, (cur_in, cur_out), [l.in_step[1], l.out_step[1]], x, col, row_end);
     b.switch_to_block(row_end);
-    let (ri, ro) = (b.use_var(row_in), b.use_var(row_out));
-    let ri2 = b.ins().iadd_imm_s(ri, l.in_step[0] as i64 * stride);
-    let ro2 = b.ins().iadd_imm_s(ro, l.out_step[0] as i64 * stride);
-    b.def_var(row_in, ri2);
-    b.def_var(row_out, ro2);
-    let yv = b.use_var(y);
-    let y2 = b.ins().iadd_imm_s(yv, -1);
-    b.def_var(y, y2);
-    b.ins().brif(y2, row, &[], exit, &[]);
+    advance(&mut b, (row_in, row_out), [l.in_step[0], l.out_step[0]], y, row, exit);
 
     b.switch_to_block(exit);
     b.ins().return_(&[]);
