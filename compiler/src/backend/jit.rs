@@ -222,29 +222,41 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
     if layout.total.checked_mul(signal_bytes).is_none_or(|b| b >= i32::MAX as usize) {
         return Err(too_big());
     }
-    if use_avx2 {
-        let t = Instant::now();
+    let t = Instant::now();
+    let codes = if use_avx2 {
         let mut codes = Vec::with_capacity(net.loops.len() + 1);
         for (l, ks) in net.loops.iter().zip(&kernel_slots) {
             codes.push(super::x86::emit_loop(l, ks, opts.vectors).ok_or_else(too_big)?);
         }
         codes.push(super::x86::emit(net, &slots, opts.vectors).ok_or_else(too_big)?);
-        stats.codegen = t.elapsed();
-        stats.codegen_used = Some(Codegen::Avx2);
-        let (module, loops, chunks) = link(isa, codes, &calls, zeros, &mut stats)?;
-        return Ok(JitKernel {
-            _module: module,
-            loops,
-            chunks,
-            tail: layout.tail() * signal_bytes,
-            words,
-            slots: layout.total,
-            outputs,
-            stats,
-        });
-    }
+        codes
+    } else {
+        cranelift_codes(net, &slots, &kernel_slots, opts, &isa)?
+    };
+    stats.codegen = t.elapsed();
+    stats.codegen_used = Some(if use_avx2 { Codegen::Avx2 } else { Codegen::Cranelift });
+    let (module, loops, chunks) = link(isa, codes, &calls, zeros, &mut stats)?;
+    Ok(JitKernel {
+        _module: module,
+        loops,
+        chunks,
+        tail: layout.tail() * signal_bytes,
+        words,
+        slots: layout.total,
+        outputs,
+        stats,
+    })
+}
 
-    let t = Instant::now();
+/// Machine code of every loop (one function each, the loop in its IR) and of the netlist's gates in chunks,
+/// compiled by Cranelift on `opts.threads` threads, in that order.
+fn cranelift_codes(
+    net: &Netlist,
+    slots: &Slots,
+    kernel_slots: &[Slots],
+    opts: &JitOptions,
+    isa: &OwnedTargetIsa,
+) -> Result<Vec<Vec<u8>>> {
     let chunk = opts.chunk_gates.max(1);
     // Work items: every loop (one function each, the loop in its IR), then chunks of the netlist's gates.
     let mut items: Vec<Item> = (0..net.loops.len()).map(Item::Loop).collect();
@@ -256,7 +268,7 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
     let compiled: Vec<Result<Vec<CompiledChunk>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (isa, items, slots, kernel_slots) = (&isa, &items, &slots, &kernel_slots);
+                let items = &items;
                 scope.spawn(move || {
                     let mut out = Vec::new();
                     let mut ctx = Context::new();
@@ -298,24 +310,11 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
             codes[i] = Some(code);
         }
     }
-    stats.codegen = t.elapsed();
-    stats.codegen_used = Some(Codegen::Cranelift);
-    let codes = codes
+    codes
         .into_iter()
         .enumerate()
         .map(|(i, c)| c.ok_or_else(|| backend_err(format!("function {i} was not compiled"))))
-        .collect::<Result<Vec<_>>>()?;
-    let (module, loops, chunks) = link(isa, codes, &calls, zeros, &mut stats)?;
-    Ok(JitKernel {
-        _module: module,
-        loops,
-        chunks,
-        tail: layout.tail() * signal_bytes,
-        words,
-        slots: layout.total,
-        outputs,
-        stats,
-    })
+        .collect::<Result<Vec<_>>>()
 }
 
 /// Gates (each loop kernel once) above which one vector per signal beats two: the code, which grows with the
