@@ -39,22 +39,7 @@ impl Layout {
             .loops
             .iter()
             .enumerate()
-            .map(|(i, l)| {
-                let mut written = vec![false; l.out_len];
-                for (_, ob) in l.bases() {
-                    for &w in &l.writes {
-                        written[ob + w as usize] = true;
-                    }
-                }
-                let mut ranges: Vec<(usize, usize)> = Vec::new();
-                for (s, _) in written.iter().enumerate().filter(|(_, w)| !**w) {
-                    match ranges.last_mut() {
-                        Some((start, len)) if *start + *len == buffers[i + 1] + s => *len += 1,
-                        _ => ranges.push((buffers[i + 1] + s, 1)),
-                    }
-                }
-                ranges
-            })
+            .map(|(i, l)| l.unwritten().into_iter().map(|(s, n)| (buffers[i + 1] + s, n)).collect())
             .collect();
         Layout { buffers, zeros, kernel_base, total }
     }

@@ -251,14 +251,9 @@ fn loop_instance(v: &mut String, l: &Loop, module: &str, i: usize) {
     }
     writeln!(v, "    end\n  end endgenerate").unwrap();
     // Zero cells: one generate loop when the unwritten cells are the border of a channel-major map (what
-    // lowering makes), else one assignment per cell.
-    let mut written = vec![false; l.out_len];
-    for (_, ob) in l.bases() {
-        for &w in &l.writes {
-            written[ob + w as usize] = true;
-        }
-    }
-    if written.iter().all(|&w| w) {
+    // lowering makes), else one assignment per run of cells.
+    let zeros = l.unwritten();
+    if zeros.is_empty() {
         return;
     }
     match border(l) {
@@ -273,8 +268,8 @@ fn loop_instance(v: &mut String, l: &Loop, module: &str, i: usize) {
         )
         .unwrap(),
         None => {
-            for (c, _) in written.iter().enumerate().filter(|(_, w)| !**w) {
-                writeln!(v, "  assign {outb}[{c}] = 1'b0;").unwrap();
+            for (start, len) in zeros {
+                writeln!(v, "  assign {outb}[{}:{start}] = {len}'b0;", start + len - 1).unwrap();
             }
         }
     }

@@ -58,6 +58,24 @@ impl Loop {
         self.kernel.outputs.iter().map(|o| o[0])
     }
 
+    /// The `(start, len)` runs of output-buffer signals that no position writes (the zero borders), in order.
+    pub fn unwritten(&self) -> Vec<(usize, usize)> {
+        let mut written = vec![false; self.out_len];
+        for (_, ob) in self.bases() {
+            for &w in &self.writes {
+                written[ob + w as usize] = true;
+            }
+        }
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for (s, _) in written.iter().enumerate().filter(|(_, w)| !**w) {
+            match runs.last_mut() {
+                Some((start, len)) if *start + *len == s => *len += 1,
+                _ => runs.push((s, 1)),
+            }
+        }
+        runs
+    }
+
     /// Evaluates the loop on one word (64 samples) per signal: the definition of its meaning.
     pub fn simulate(&self, input: &[u64]) -> Vec<u64> {
         assert_eq!(input.len(), self.in_len, "one word per input-buffer signal");
