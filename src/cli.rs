@@ -396,6 +396,10 @@ pub struct TrainArgs {
     /// Augmentation: translate each training image by up to N pixels (random, anew each epoch).
     #[arg(long, default_value_t = 0)]
     pub shift: usize,
+    /// Train the last N epochs straight-through: the forward pass runs the discretized network (each neuron's
+    /// most likely gate) while the gradients flow through the softmax, so the relaxed-to-discrete gap closes.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub hard_epochs: usize,
     /// Use only the first N training samples.
     #[arg(long)]
     pub limit: Option<usize>,

@@ -94,6 +94,22 @@ pub fn probabilities_and_coefficients(logits: &[f32], temperature: f32) -> (Vec<
     (p, c)
 }
 
+/// Per neuron the coefficients of its most likely gate (the first maximum of its logits), `[width, 4]`.
+pub fn hard_coefficients(logits: &[f32]) -> Vec<f32> {
+    logits
+        .chunks_exact(16)
+        .flat_map(|l| {
+            let id = (0..16).fold(0, |best, j| if l[j] > l[best] { j } else { best });
+            coefficients(id as u8)
+        })
+        .collect()
+}
+
+/// The coefficients a pass uses: the softmax mixture's, or the most likely gate's when `hard`.
+fn pass_coefficients(net: &Network<'_>, logits: &[f32], soft: Vec<f32>) -> Vec<f32> {
+    if net.hard { hard_coefficients(logits) } else { soft }
+}
+
 /// Gradient of the loss with respect to the logits, from the gradient with respect to the coefficients.
 fn logit_gradients(p: &[f32], dc: &[f32], temperature: f32) -> Vec<f32> {
     let m: Vec<[f32; 4]> = (0..16u8).map(coefficients).collect();
@@ -208,6 +224,9 @@ pub struct Network<'a> {
     pub tau: f32,
     /// Softmax temperature of the gate distributions (1: plain softmax).
     pub temperature: f32,
+    /// Straight-through: the forward pass (and the input gradients) use each neuron's most likely gate, as the
+    /// discretized network will; the logit gradients still flow through the softmax.
+    pub hard: bool,
 }
 
 /// The encoded data set a step reads: bit `f` of sample `s` is `x[f * samples + s]`.
@@ -304,6 +323,23 @@ impl Scratch {
     }
 }
 
+/// Makes this thread's floating point flush subnormal results and operands to zero. A sharp (annealed)
+/// softmax gives gate probabilities and coefficients around 1e-40, and on x86 every operation on such a
+/// subnormal takes a microcode assist: an annealed run's steps became 7× slower than the first epoch's.
+/// Values that small never change a prediction.
+fn flush_subnormals() {
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "x86", target_feature = "sse")))]
+    // SAFETY: sets the FTZ and DAZ bits of this thread's MXCSR; no memory is touched.
+    #[allow(deprecated)]
+    unsafe {
+        #[cfg(target_arch = "x86")]
+        use std::arch::x86::{_mm_getcsr, _mm_setcsr};
+        #[cfg(target_arch = "x86_64")]
+        use std::arch::x86_64::{_mm_getcsr, _mm_setcsr};
+        _mm_setcsr(_mm_getcsr() | 0x8040);
+    }
+}
+
 fn task(
     plan: &Plan<'_>,
     data: Encoded<'_>,
@@ -312,6 +348,7 @@ fn task(
     batch: usize,
     scratch: &mut Scratch,
 ) -> (f64, usize, Vec<Vec<f32>>) {
+    flush_subnormals();
     let mut dc: Vec<Vec<f32>> = plan.layers.iter().map(|w| vec![0f32; w.rows() * 4]).collect();
     let (mut loss, mut correct) = (0f64, 0usize);
     let Scratch { acts, g, gin } = scratch;
@@ -354,8 +391,14 @@ fn task(
 
 /// Loss, relaxed accuracy and logit gradients of one batch (`samples` index `data`; `labels` match them).
 pub fn step(net: &Network<'_>, data: Encoded<'_>, samples: &[usize], labels: &[u32]) -> StepResult {
-    let (probs, coefs): (Vec<_>, Vec<_>) =
-        net.logits.iter().map(|l| probabilities_and_coefficients(l, net.temperature)).unzip();
+    let (probs, coefs): (Vec<_>, Vec<_>) = net
+        .logits
+        .iter()
+        .map(|l| {
+            let (p, c) = probabilities_and_coefficients(l, net.temperature);
+            (p, pass_coefficients(net, l, c))
+        })
+        .unzip();
     let plan = Plan { layers: net.wiring, coefs: &coefs, classes: net.classes, tau: net.tau };
     let parts: Vec<_> = samples
         .par_chunks(TASK)
@@ -377,11 +420,16 @@ pub fn step(net: &Network<'_>, data: Encoded<'_>, samples: &[usize], labels: &[u
 
 /// Relaxed predictions (argmax of the class scores) of `samples`.
 pub fn predict(net: &Network<'_>, data: Encoded<'_>, samples: &[usize]) -> Vec<usize> {
-    let coefs: Vec<_> = net.logits.iter().map(|l| probabilities_and_coefficients(l, net.temperature).1).collect();
+    let coefs: Vec<_> = net
+        .logits
+        .iter()
+        .map(|l| pass_coefficients(net, l, probabilities_and_coefficients(l, net.temperature).1))
+        .collect();
     let plan = Plan { layers: net.wiring, coefs: &coefs, classes: net.classes, tau: net.tau };
     samples
         .par_chunks(TASK * 8)
         .flat_map_iter(|chunk| {
+            flush_subnormals();
             let mut acts = plan.buffers();
             let mut out = Vec::with_capacity(chunk.len());
             for blk in chunk.chunks(BLOCK) {

@@ -74,6 +74,9 @@ pub struct TrainConfig {
     pub anneal: f32,
     /// Augmentation: translate every training image by up to this many pixels, anew each epoch (0: off).
     pub shift: usize,
+    /// Train the last this many epochs straight-through: the forward pass uses every neuron's most likely gate
+    /// (the discretized network), the logit gradients flow through the softmax (0: off).
+    pub hard_epochs: usize,
     /// Where to write a checkpoint after every epoch (none if `None`).
     pub checkpoint: Option<PathBuf>,
     /// Continue from the checkpoint instead of starting afresh (it must exist and match the configuration).
@@ -99,6 +102,7 @@ impl Default for TrainConfig {
             seed: 0,
             anneal: 1.0,
             shift: 0,
+            hard_epochs: 0,
             checkpoint: None,
             resume: false,
             arch: None,
@@ -196,6 +200,9 @@ pub fn train(
     if !(cfg.anneal.is_finite() && cfg.anneal > 0.0 && cfg.anneal <= 1.0) {
         return Err(Error::Config(format!("the annealing temperature must be in (0, 1], got {}", cfg.anneal)));
     }
+    if cfg.backend != Backend::Fused && cfg.hard_epochs > 0 {
+        return Err(Error::Config("straight-through training needs the fused backend".into()));
+    }
     if !(cfg.tau.is_finite() && cfg.tau > 0.0) {
         return Err(Error::Config(format!("tau must be positive, got {}", cfg.tau)));
     }
@@ -256,7 +263,7 @@ pub fn train(
     // PyTorch's epsilon (burn's default is 1e-5, which damps the tiny gradients of deep logic layers).
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let fingerprint = format!(
-        "widths {:?} arch {:?} tau {} thresholds {} {:?} batch {} lr {} cosine {} init {:?} seed {} anneal {} shift {} data {} train {} test {} features {} classes {}",
+        "widths {:?} arch {:?} tau {} thresholds {} {:?} batch {} lr {} cosine {} init {:?} seed {} anneal {} shift {} hard {} data {} train {} test {} features {} classes {}",
         cfg.widths,
         cfg.arch,
         cfg.tau,
@@ -269,6 +276,7 @@ pub fn train(
         cfg.seed,
         cfg.anneal,
         cfg.shift,
+        cfg.hard_epochs,
         train.source.display(),
         n,
         test.len(),
@@ -329,6 +337,7 @@ pub fn train(
         // Gate softmax temperature, annealed geometrically from 1 to `cfg.anneal` over the run.
         let temperature = cfg.anneal.powf((epoch - 1) as f32 / (cfg.epochs.max(2) - 1) as f32);
         net.temperature = temperature;
+        let hard = epoch + cfg.hard_epochs > cfg.epochs;
         let lr = if cfg.cosine {
             cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * (epoch - 1) as f64 / cfg.epochs as f64).cos())
         } else {
@@ -343,7 +352,8 @@ pub fn train(
             let (loss_value, acc);
             if cfg.backend == Backend::Fused {
                 let logits = fused_logits(&net);
-                let network = fused::Network { wiring: &wiring, logits: &logits, classes, tau: cfg.tau, temperature };
+                let network =
+                    fused::Network { wiring: &wiring, logits: &logits, classes, tau: cfg.tau, temperature, hard };
                 let r = fused::step(&network, train_host, chunk, &labels);
                 let inner = Device::flex();
                 let mut grads = GradientsParams::new();
@@ -376,7 +386,7 @@ pub fn train(
         let relaxed_correct = if cfg.backend == Backend::Fused {
             let all: Vec<usize> = (0..test.len()).collect();
             let logits = fused_logits(&net);
-            let network = fused::Network { wiring: &wiring, logits: &logits, classes, tau: cfg.tau, temperature };
+            let network = fused::Network { wiring: &wiring, logits: &logits, classes, tau: cfg.tau, temperature, hard };
             let pred = fused::predict(&network, test_host, &all);
             pred.iter().zip(&test.y).filter(|(p, y)| **p == **y as usize).count() as f64
         } else {

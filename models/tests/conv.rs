@@ -55,7 +55,7 @@ fn conv_gradient_matches_finite_differences() {
     let samples: Vec<usize> = (0..batch).collect();
     let base = conv.fused_logits(&net);
     let loss = |logits: &[Vec<f32>]| {
-        let n = fused::Network { wiring: &conv.layers, logits, classes: 3, tau: 0.5, temperature: 1.0 };
+        let n = fused::Network { wiring: &conv.layers, logits, classes: 3, tau: 0.5, temperature: 1.0, hard: false };
         fused::step(&n, fused::Encoded { x: &x, samples: batch }, &samples, &y)
     };
     let r = loss(&base);
@@ -89,13 +89,31 @@ fn conv_gradient_matches_finite_differences() {
     assert!(checked >= 10);
 }
 
+/// On `n` random 0/1 images, how many of the fused kernel's predictions (with `logits`, `hard` or not) differ
+/// from the oracle's on the model `net` exports.
+fn disagreements(conv: &ConvNet, net: &lgn_models::LogicNet, logits: &[Vec<f32>], hard: bool) -> usize {
+    let enc = Threshold::uniform(42, 1, 0.0, 255.0);
+    let model = conv.export(net, &enc).unwrap();
+    assert!(model.layers.iter().any(|l| matches!(l, Layer::TreeConv(_))));
+    let n = 300;
+    let raw: Vec<Vec<f32>> = (0..n)
+        .map(|s| (0..42).map(|f| if (s * 31 + f * 17 + s * f) % 5 < 2 { 255.0 } else { 0.0 }).collect())
+        .collect();
+    let mut x = vec![0f32; 42 * n];
+    for (s, r) in raw.iter().enumerate() {
+        for (f, &v) in r.iter().enumerate() {
+            x[f * n + s] = (v > 127.5) as u8 as f32;
+        }
+    }
+    let network = fused::Network { wiring: &conv.layers, logits, classes: 3, tau: 2.0, temperature: 1.0, hard };
+    let pred = fused::predict(&network, fused::Encoded { x: &x, samples: n }, &(0..n).collect::<Vec<_>>());
+    raw.iter().enumerate().filter(|(s, r)| pred[*s] != lgn_runtime::oracle::predict(&model, r) as usize).count()
+}
+
 #[test]
 fn saturated_relaxation_equals_the_exported_model() {
     let device = Device::flex().autodiff();
     let (conv, mut net) = ConvNet::new(&spec(), Init::Gaussian, &device).unwrap();
-    let enc = Threshold::uniform(42, 1, 0.0, 255.0);
-    let model = conv.export(&net, &enc).unwrap();
-    assert!(model.layers.iter().any(|l| matches!(l, Layer::TreeConv(_))));
     // Logits far apart: the softmax is one-hot on the exported gate, so on 0/1 inputs the relaxed network
     // computes exactly the discrete one.
     for l in &mut net.layers {
@@ -109,24 +127,19 @@ fn saturated_relaxation_equals_the_exported_model() {
             &device,
         ));
     }
-    let n = 300;
-    let raw: Vec<Vec<f32>> = (0..n)
-        .map(|s| (0..42).map(|f| if (s * 31 + f * 17 + s * f) % 5 < 2 { 255.0 } else { 0.0 }).collect())
-        .collect();
-    let mut x = vec![0f32; 42 * n];
-    for (s, r) in raw.iter().enumerate() {
-        for (f, &v) in r.iter().enumerate() {
-            x[f * n + s] = (v > 127.5) as u8 as f32;
-        }
-    }
+    let differ = disagreements(&conv, &net, &conv.fused_logits(&net), false);
+    assert_eq!(differ, 0, "relaxed and discrete predictions differ on {differ} samples");
+}
+
+#[test]
+fn straight_through_pass_is_the_exported_model() {
+    let device = Device::flex().autodiff();
+    let (conv, net) = ConvNet::new(&spec(), Init::Gaussian, &device).unwrap();
     let logits = conv.fused_logits(&net);
-    let network = fused::Network { wiring: &conv.layers, logits: &logits, classes: 3, tau: 2.0, temperature: 1.0 };
-    let pred = fused::predict(&network, fused::Encoded { x: &x, samples: n }, &(0..n).collect::<Vec<_>>());
-    let mut differ = 0;
-    for (s, r) in raw.iter().enumerate() {
-        differ += (pred[s] != lgn_runtime::oracle::predict(&model, r) as usize) as usize;
-    }
-    assert_eq!(differ, 0, "relaxed and discrete predictions differ on {differ} of {n} samples");
+    // Gaussian logits: the soft mixture is far from any single gate, the hard pass is the discrete network.
+    let differ = disagreements(&conv, &net, &logits, true);
+    assert_eq!(differ, 0, "straight-through and discrete predictions differ on {differ} samples");
+    assert!(disagreements(&conv, &net, &logits, false) > 0, "the soft mixture should differ somewhere");
 }
 
 /// End to end on real digits: a small tree-convolution network trains in the fused kernel, learns well above
@@ -159,11 +172,14 @@ fn small_conv_net_learns_mnist_digits() {
         lr: 0.03,
         epochs: 10,
         init: Init::Residual(5.0),
+        hard_epochs: 3,
         ..Default::default()
     };
     let (model, _, history) = lgn_models::train(&cfg, &train_set, &test_set, |_| {}).unwrap();
     assert!(model.is_spatial());
     let last = history.last().unwrap();
+    // The last epochs ran straight-through: the pass evaluated after them is the discretized network.
+    assert_eq!(last.test_acc_relaxed, last.test_acc_discrete);
     assert!(last.test_acc_relaxed > 0.6, "relaxed test accuracy {}", last.test_acc_relaxed);
     let compiled = lgn_models::train::discrete_accuracy(&model, &test_set).unwrap();
     assert_eq!(compiled, last.test_acc_discrete);

@@ -37,6 +37,7 @@ fn small_config(epochs: usize) -> TrainConfig {
         seed: 3,
         anneal: 1.0,
         shift: 0,
+        hard_epochs: 0,
         checkpoint: None,
         resume: false,
         arch: None,
@@ -83,7 +84,8 @@ fn fused_kernel_matches_autodiff() {
     let wiring: Vec<_> = net.layers.iter().map(|l| l.wiring()).collect();
     let samples: Vec<usize> = (0..batch).collect();
     let logits = net.host_logits();
-    let network = fused::Network { wiring: &wiring, logits: &logits, classes: 3, tau: 2.5, temperature: 0.7 };
+    let network =
+        fused::Network { wiring: &wiring, logits: &logits, classes: 3, tau: 2.5, temperature: 0.7, hard: false };
     let r = fused::step(&network, fused::Encoded { x: &x, samples: batch }, &samples, &y);
     assert!((r.loss - loss_value).abs() < 1e-5, "fused loss {} vs autodiff {loss_value}", r.loss);
     for (l, layer) in net.layers.iter().enumerate() {
@@ -105,7 +107,8 @@ fn fused_kernel_does_not_depend_on_thread_count() {
     let samples: Vec<usize> = (0..batch).rev().collect();
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let network = fused::Network { wiring: &wiring, logits: &logits, classes: 3, tau: 2.5, temperature: 1.0 };
+        let network =
+            fused::Network { wiring: &wiring, logits: &logits, classes: 3, tau: 2.5, temperature: 1.0, hard: false };
         pool.install(|| fused::step(&network, fused::Encoded { x: &x, samples: batch }, &samples, &y))
     };
     let (a, b) = (run(1), run(2));

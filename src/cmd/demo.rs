@@ -30,6 +30,7 @@ fn make_model(a: &DemoArgs) -> Result<(Model, Option<std::path::PathBuf>)> {
         seed: 0,
         anneal: 0.1,
         shift: 2,
+        hard_epochs: 0,
         limit: None,
         threads: a.run.threads,
         backend: crate::cli::BackendKind::Fused,

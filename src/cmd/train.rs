@@ -117,6 +117,7 @@ pub fn train(a: &TrainArgs) -> Result<Trained> {
         seed: a.seed,
         anneal: a.anneal,
         shift: a.shift,
+        hard_epochs: a.hard_epochs,
         checkpoint: Some(a.checkpoint.clone().unwrap_or_else(|| a.output.with_extension("ckpt"))),
         resume: a.resume,
         arch: arch.clone(),
