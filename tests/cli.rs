@@ -248,12 +248,17 @@ fn conv_preset_trains_compiles_and_runs() {
         "2",
         "--lr",
         "0.03",
+        "--hard-epochs",
+        "1",
         "--json",
         "-o",
         s(&m),
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let trained = v["test_acc_discrete"].as_f64().unwrap();
+    // The last epoch trained straight-through: its evaluated pass is the discretized network.
+    let last = &v["history"][1];
+    assert_eq!(last["test_acc_relaxed"], last["test_acc_discrete"], "{last}");
     let info: serde_json::Value = serde_json::from_str(&ok(&["inspect", s(&m), "--json"])).unwrap();
     let kinds: Vec<&str> = info["layers"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds.iter().filter(|k| **k == "tree_conv").count(), 3, "{kinds:?}");
