@@ -397,7 +397,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     pub shift: usize,
     /// Train the last N epochs straight-through: the forward pass runs the discretized network (each neuron's
-    /// most likely gate) while the gradients flow through the softmax, so the relaxed-to-discrete gap closes.
+    /// most likely gate) while the gradients flow through the softmax, so the network is fine-tuned as it will
+    /// be discretized (the README shows where it helped).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub hard_epochs: usize,
     /// Use only the first N training samples.

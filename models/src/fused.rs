@@ -326,7 +326,8 @@ impl Scratch {
 /// Makes this thread's floating point flush subnormal results and operands to zero. A sharp (annealed)
 /// softmax gives gate probabilities and coefficients around 1e-40, and on x86 every operation on such a
 /// subnormal takes a microcode assist: an annealed run's steps became 7× slower than the first epoch's.
-/// Values that small never change a prediction.
+/// Values that small never change a prediction. The setting stays with the (rayon) thread; nothing else lgn
+/// runs there computes with subnormals.
 fn flush_subnormals() {
     #[cfg(any(target_arch = "x86_64", all(target_arch = "x86", target_feature = "sse")))]
     // SAFETY: sets the FTZ and DAZ bits of this thread's MXCSR; no memory is touched.

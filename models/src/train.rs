@@ -119,7 +119,8 @@ pub struct EpochRecord {
     pub loss: f64,
     /// Training accuracy of the relaxed network (over the epoch's batches).
     pub train_acc: f64,
-    /// Test accuracy of the relaxed network.
+    /// Test accuracy of the relaxed network (in straight-through epochs, of the hard pass, which is the
+    /// discretized network).
     pub test_acc_relaxed: f64,
     /// Test accuracy of the discretized network, compiled and run like `lgn eval`.
     pub test_acc_discrete: f64,
