@@ -96,18 +96,7 @@ pub fn probabilities_and_coefficients(logits: &[f32], temperature: f32) -> (Vec<
 
 /// Per neuron the coefficients of its most likely gate (the first maximum of its logits), `[width, 4]`.
 pub fn hard_coefficients(logits: &[f32]) -> Vec<f32> {
-    logits
-        .chunks_exact(16)
-        .flat_map(|l| {
-            let id = (0..16).fold(0, |best, j| if l[j] > l[best] { j } else { best });
-            coefficients(id as u8)
-        })
-        .collect()
-}
-
-/// The coefficients a pass uses: the softmax mixture's, or the most likely gate's when `hard`.
-fn pass_coefficients(net: &Network<'_>, logits: &[f32], soft: Vec<f32>) -> Vec<f32> {
-    if net.hard { hard_coefficients(logits) } else { soft }
+    logits.chunks_exact(16).flat_map(|l| coefficients(argmax(l) as u8)).collect()
 }
 
 /// Gradient of the loss with respect to the logits, from the gradient with respect to the coefficients.
@@ -397,7 +386,7 @@ pub fn step(net: &Network<'_>, data: Encoded<'_>, samples: &[usize], labels: &[u
         .iter()
         .map(|l| {
             let (p, c) = probabilities_and_coefficients(l, net.temperature);
-            (p, pass_coefficients(net, l, c))
+            (p, if net.hard { hard_coefficients(l) } else { c })
         })
         .unzip();
     let plan = Plan { layers: net.wiring, coefs: &coefs, classes: net.classes, tau: net.tau };
@@ -424,7 +413,7 @@ pub fn predict(net: &Network<'_>, data: Encoded<'_>, samples: &[usize]) -> Vec<u
     let coefs: Vec<_> = net
         .logits
         .iter()
-        .map(|l| pass_coefficients(net, l, probabilities_and_coefficients(l, net.temperature).1))
+        .map(|l| if net.hard { hard_coefficients(l) } else { probabilities_and_coefficients(l, net.temperature).1 })
         .collect();
     let plan = Plan { layers: net.wiring, coefs: &coefs, classes: net.classes, tau: net.tau };
     samples
