@@ -179,15 +179,8 @@ pub fn discrete_accuracy(model: &Model, data: &Dataset) -> Result<f64> {
     Ok(pred.iter().zip(&data.y).filter(|(p, y)| p == y).count() as f64 / data.len().max(1) as f64)
 }
 
-/// Trains on `train`, evaluating on `test` after every epoch; `on_event` sees progress. Returns the final
-/// discretized model, the fitted encoder and the history.
-pub fn train(
-    cfg: &TrainConfig,
-    train: &Dataset,
-    test: &Dataset,
-    mut on_event: impl FnMut(Event),
-) -> Result<(Model, Threshold, History)> {
-    let classes = train.classes.max(test.classes);
+/// Rejects a configuration that cannot train on `train` (with a message naming the problem).
+fn check(cfg: &TrainConfig, train: &Dataset, classes: usize) -> Result<()> {
     if cfg.widths.is_empty() || cfg.widths.contains(&0) {
         return Err(Error::Config("every layer needs at least one neuron".into()));
     }
@@ -207,9 +200,118 @@ pub fn train(
     if !(cfg.tau.is_finite() && cfg.tau > 0.0) {
         return Err(Error::Config(format!("tau must be positive, got {}", cfg.tau)));
     }
+    if let Some(spec) = &cfg.arch {
+        if cfg.backend != Backend::Fused {
+            return Err(Error::Config("convolutional networks train with the fused backend only".into()));
+        }
+        if spec.input_shape.iter().product::<usize>() != train.features() {
+            return Err(Error::Config(format!(
+                "the architecture reads {:?} images, but the data set has {} features per sample",
+                spec.input_shape,
+                train.features()
+            )));
+        }
+    }
     if cfg.shift > 0 && crate::augment::image_dims(&train.shape).is_none() {
         return Err(Error::Config(format!("shifting needs image samples, but samples have shape {:?}", train.shape)));
     }
+    Ok(())
+}
+
+/// The configuration and data a checkpoint belongs to (everything but the epoch count, which a resume may
+/// change).
+fn fingerprint(cfg: &TrainConfig, train: &Dataset, test: &Dataset, classes: usize) -> String {
+    let n = train.len();
+    format!(
+        "widths {:?} arch {:?} tau {} thresholds {} {:?} batch {} lr {} cosine {} init {:?} seed {} anneal {} shift {} hard {} data {} train {} test {} features {} classes {}",
+        cfg.widths,
+        cfg.arch,
+        cfg.tau,
+        cfg.thresholds,
+        cfg.placement,
+        cfg.batch,
+        cfg.lr,
+        cfg.cosine,
+        cfg.init,
+        cfg.seed,
+        cfg.anneal,
+        cfg.shift,
+        cfg.hard_epochs,
+        train.source.display(),
+        n,
+        test.len(),
+        train.features(),
+        classes
+    )
+}
+
+/// Loads `cfg.checkpoint` into `net` after checking that it belongs to this run; returns the optimizer
+/// state and the history so far.
+fn restore(
+    cfg: &TrainConfig,
+    fingerprint: &str,
+    net: &mut LogicNet,
+    device: &Device,
+) -> Result<(OptimizerRecord, History)> {
+    let path = cfg.checkpoint.as_ref().ok_or_else(|| Error::Config("resuming needs a checkpoint path".into()))?;
+    if !path.exists() {
+        return Err(Error::Config(format!("cannot resume: no checkpoint at {}", path.display())));
+    }
+    let c = checkpoint::load(path)?;
+    if c.fingerprint != fingerprint {
+        return Err(Error::Config(format!(
+            "cannot resume from {}: it was made with another configuration or data set\n  checkpoint: {}\n  now:        {fingerprint}",
+            path.display(),
+            c.fingerprint
+        )));
+    }
+    let fits = c.param_ids.len() == net.layers.len()
+        && c.logits.len() == net.layers.len()
+        && net.layers.iter().zip(&c.logits).all(|(l, g)| g.len() == l.width() * 16);
+    if !fits {
+        return Err(Error::Config(format!(
+            "cannot resume from {}: its layers do not match the network's widths {:?}",
+            path.display(),
+            cfg.widths
+        )));
+    }
+    for ((l, id), logits) in net.layers.iter_mut().zip(&c.param_ids).zip(c.logits) {
+        let w = l.width();
+        l.logits = Param::initialized(ParamId::from(*id), Tensor::from_data(TensorData::new(logits, [w, 16]), device));
+    }
+    let record = OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(c.optimizer))
+        .map_err(|e| Error::Io(format!("{}: optimizer state: {e:?}", path.display())))?;
+    Ok((record, c.history))
+}
+
+/// The learning rate of a 1-based epoch: constant, or along a half cosine from `cfg.lr` towards 0.
+fn learning_rate(cfg: &TrainConfig, epoch: usize) -> f64 {
+    if cfg.cosine {
+        cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * (epoch - 1) as f64 / cfg.epochs as f64).cos())
+    } else {
+        cfg.lr
+    }
+}
+
+/// A uniformly random order of `0..n` (Fisher–Yates).
+fn shuffled(n: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        order.swap(i, rand::RngExt::random_range(rng, 0..=i));
+    }
+    order
+}
+
+/// Trains on `train`, evaluating on `test` after every epoch; `on_event` sees progress. Returns the final
+/// discretized model, the fitted encoder and the history.
+pub fn train(
+    cfg: &TrainConfig,
+    train: &Dataset,
+    test: &Dataset,
+    mut on_event: impl FnMut(Event),
+) -> Result<(Model, Threshold, History)> {
+    let classes = train.classes.max(test.classes);
+    check(cfg, train, classes)?;
     let device = cfg.backend.device();
     let enc = encode::fit(train, cfg.thresholds, cfg.placement);
     let bits = enc.outputs();
@@ -226,17 +328,7 @@ pub fn train(
     });
     let (conv, mut net) = match &cfg.arch {
         Some(spec) => {
-            if cfg.backend != Backend::Fused {
-                return Err(Error::Config("convolutional networks train with the fused backend only".into()));
-            }
             let spec = ConvSpec { thresholds: cfg.thresholds, tau: cfg.tau, classes, seed: cfg.seed, ..spec.clone() };
-            if spec.input_shape.iter().product::<usize>() != train.features() {
-                return Err(Error::Config(format!(
-                    "the architecture reads {:?} images, but the data set has {} features per sample",
-                    spec.input_shape,
-                    train.features()
-                )));
-            }
             let (c, n) = ConvNet::new(&spec, cfg.init, &device)?;
             (Some(c), n)
         }
@@ -263,60 +355,12 @@ pub fn train(
     };
     // PyTorch's epsilon (burn's default is 1e-5, which damps the tiny gradients of deep logic layers).
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
-    let fingerprint = format!(
-        "widths {:?} arch {:?} tau {} thresholds {} {:?} batch {} lr {} cosine {} init {:?} seed {} anneal {} shift {} hard {} data {} train {} test {} features {} classes {}",
-        cfg.widths,
-        cfg.arch,
-        cfg.tau,
-        cfg.thresholds,
-        cfg.placement,
-        cfg.batch,
-        cfg.lr,
-        cfg.cosine,
-        cfg.init,
-        cfg.seed,
-        cfg.anneal,
-        cfg.shift,
-        cfg.hard_epochs,
-        train.source.display(),
-        n,
-        test.len(),
-        train.features(),
-        classes
-    );
+    let fingerprint = fingerprint(cfg, train, test, classes);
     let mut history = History::new();
     if cfg.resume {
-        let path = cfg.checkpoint.as_ref().ok_or_else(|| Error::Config("resuming needs a checkpoint path".into()))?;
-        if !path.exists() {
-            return Err(Error::Config(format!("cannot resume: no checkpoint at {}", path.display())));
-        }
-        let c = checkpoint::load(path)?;
-        if c.fingerprint != fingerprint {
-            return Err(Error::Config(format!(
-                "cannot resume from {}: it was made with another configuration or data set\n  checkpoint: {}\n  now:        {fingerprint}",
-                path.display(),
-                c.fingerprint
-            )));
-        }
-        let fits = c.param_ids.len() == net.layers.len()
-            && c.logits.len() == net.layers.len()
-            && net.layers.iter().zip(&c.logits).all(|(l, g)| g.len() == l.width() * 16);
-        if !fits {
-            return Err(Error::Config(format!(
-                "cannot resume from {}: its layers do not match the network's widths {:?}",
-                path.display(),
-                cfg.widths
-            )));
-        }
-        for ((l, id), logits) in net.layers.iter_mut().zip(&c.param_ids).zip(c.logits) {
-            let w = l.width();
-            l.logits =
-                Param::initialized(ParamId::from(*id), Tensor::from_data(TensorData::new(logits, [w, 16]), &device));
-        }
-        let record = OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(c.optimizer))
-            .map_err(|e| Error::Io(format!("{}: optimizer state: {e:?}", path.display())))?;
+        let (record, h) = restore(cfg, &fingerprint, &mut net, &device)?;
         optim = optim.load_record(record);
-        history = c.history;
+        history = h;
     }
     let mut model = export(&net)?;
     for epoch in history.len() + 1..=cfg.epochs {
@@ -324,10 +368,7 @@ pub fn train(
         // Seeded per epoch, so that a resumed run sees the batches of an uninterrupted one.
         let mut rng =
             ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5348_5546 ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let mut order: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            order.swap(i, rand::RngExt::random_range(&mut rng, 0..=i));
-        }
+        let order = shuffled(n, &mut rng);
         if cfg.shift > 0 {
             x_train_host = encode::encode(&crate::augment::shift_images(train, cfg.shift, &mut rng), &enc);
             if let Some((xt, _)) = burn_x.as_mut() {
@@ -339,11 +380,7 @@ pub fn train(
         let temperature = cfg.anneal.powf((epoch - 1) as f32 / (cfg.epochs.max(2) - 1) as f32);
         net.temperature = temperature;
         let hard = epoch + cfg.hard_epochs > cfg.epochs;
-        let lr = if cfg.cosine {
-            cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * (epoch - 1) as f64 / cfg.epochs as f64).cos())
-        } else {
-            cfg.lr
-        };
+        let lr = learning_rate(cfg, epoch);
         let steps = n.div_ceil(cfg.batch);
         on_event(Event::EpochStart { epoch, steps });
         let (mut loss_sum, mut correct, mut step_times) = (0.0, 0.0, Vec::with_capacity(steps));
@@ -428,4 +465,31 @@ pub fn train(
         on_event(Event::EpochEnd(record, Box::new(model.clone())));
     }
     Ok((model, enc, history))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_schedule_starts_at_lr_and_falls_without_reaching_zero() {
+        let cfg = TrainConfig { lr: 0.03, epochs: 10, cosine: true, ..TrainConfig::default() };
+        let lrs: Vec<f64> = (1..=10).map(|e| learning_rate(&cfg, e)).collect();
+        assert_eq!(lrs[0], 0.03);
+        assert!(lrs.windows(2).all(|w| w[1] < w[0]), "{lrs:?}");
+        assert!(lrs[9] > 0.0, "{lrs:?}");
+        let flat = TrainConfig { cosine: false, ..cfg };
+        assert!((1..=10).all(|e| learning_rate(&flat, e) == 0.03));
+    }
+
+    #[test]
+    fn shuffled_is_a_seeded_permutation() {
+        let a = shuffled(1000, &mut ChaCha8Rng::seed_from_u64(7));
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..1000).collect::<Vec<_>>());
+        assert_ne!(a, sorted, "the order is shuffled");
+        assert_eq!(a, shuffled(1000, &mut ChaCha8Rng::seed_from_u64(7)), "the same seed gives the same order");
+        assert_ne!(a, shuffled(1000, &mut ChaCha8Rng::seed_from_u64(8)));
+    }
 }
