@@ -270,9 +270,9 @@ fn restore(
         && net.layers.iter().zip(&c.logits).all(|(l, g)| g.len() == l.width() * 16);
     if !fits {
         return Err(Error::Config(format!(
-            "cannot resume from {}: its layers do not match the network's widths {:?}",
+            "cannot resume from {}: its layers do not match the network's layer widths {:?}",
             path.display(),
-            cfg.widths
+            net.layers.iter().map(DenseLogic::width).collect::<Vec<_>>()
         )));
     }
     for ((l, id), logits) in net.layers.iter_mut().zip(&c.param_ids).zip(c.logits) {
