@@ -4,6 +4,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lgn_compiler::backend::jit::{self, Codegen, JitOptions};
+use lgn_compiler::backend::x86::Isa;
 use lgn_compiler::model::RandomSpec;
 
 fn compile(c: &mut Criterion) {
@@ -14,8 +15,11 @@ fn compile(c: &mut Criterion) {
         ("1M", lgn_compiler::lower(&RandomSpec::dense(784, 1, 10, 100_000, 10, 1).build().unwrap())),
     ];
     let mut codegens = vec![("cranelift", Codegen::Cranelift)];
-    if lgn_compiler::backend::x86::available() {
+    if Isa::Avx2.available() {
         codegens.push(("avx2", Codegen::Avx2));
+    }
+    if Isa::Avx512.available() {
+        codegens.push(("avx512", Codegen::Avx512));
     }
     for (size, net) in &nets {
         for &(name, codegen) in &codegens {

@@ -4,6 +4,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lgn_compiler::backend::jit::{Codegen, JitOptions};
+use lgn_compiler::backend::x86::Isa;
 use lgn_compiler::model::RandomSpec;
 use lgn_runtime::data::{self, Features, Split};
 use lgn_runtime::engine::jit::JitEngine;
@@ -28,9 +29,13 @@ fn engines(c: &mut Criterion) {
     let mut engines: Vec<(&str, Box<dyn Engine>)> = vec![("interp", interp::build(&net, interp::DEFAULT_WORDS))];
     let cranelift = JitOptions { codegen: Codegen::Cranelift, ..JitOptions::default() };
     engines.push(("jit-cranelift", Box::new(JitEngine::new(&net, &cranelift).unwrap())));
-    if lgn_compiler::backend::x86::available() {
+    if Isa::Avx2.available() {
         let avx2 = JitOptions { codegen: Codegen::Avx2, ..JitOptions::default() };
         engines.push(("jit-avx2", Box::new(JitEngine::new(&net, &avx2).unwrap())));
+    }
+    if Isa::Avx512.available() {
+        let avx512 = JitOptions { codegen: Codegen::Avx512, ..JitOptions::default() };
+        engines.push(("jit-avx512", Box::new(JitEngine::new(&net, &avx512).unwrap())));
     }
     bench_engines(&mut g, &model, engines, &x);
     g.finish();

@@ -64,8 +64,8 @@ pub struct RunOpts {
     /// JIT: code generator.
     #[arg(long, value_enum, default_value_t = CodegenKind::Auto)]
     pub codegen: CodegenKind,
-    /// JIT: vectors per signal (a block holds 128 × N samples with Cranelift, 256 × N with AVX2); 0 picks 2,
-    /// or 1 for networks above 250k gates (their code no longer fits the caches).
+    /// JIT: vectors per signal (a block holds 128 × N samples with Cranelift, 256 × N with AVX2, 512 × N with
+    /// AVX-512); 0 picks 2, or 1 for networks above 250k gates (their code no longer fits the caches).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=8))]
     pub vectors: u8,
     /// JIT: gates per generated function.
@@ -82,12 +82,14 @@ pub struct RunOpts {
 /// JIT code generator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CodegenKind {
-    /// AVX2 when the CPU has it, else Cranelift.
+    /// Direct AVX2 code when the CPU has AVX2, else Cranelift.
     Auto,
     /// Cranelift (portable, 128-bit vectors).
     Cranelift,
     /// Direct AVX2 emitter (256-bit vectors).
     Avx2,
+    /// Direct AVX-512 emitter (512-bit vectors, one instruction per gate).
+    Avx512,
 }
 
 /// Cranelift optimisation level.

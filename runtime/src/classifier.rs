@@ -18,9 +18,30 @@ pub struct Classifier {
 
 /// Per-thread buffers for one block.
 struct Buffers {
-    scratch: Vec<u64>,
+    scratch: Aligned,
     out: Vec<u64>,
     pack: PackBuffer,
+}
+
+/// Zeroed words whose first starts a 64-byte cache line, so that no vector load or store of the compiled
+/// code (32 or 64 bytes, at multiples of its size from the start) straddles two lines.
+struct Aligned {
+    buf: Vec<u64>,
+    start: usize,
+    len: usize,
+}
+
+impl Aligned {
+    fn new(len: usize) -> Aligned {
+        let buf = vec![0u64; len + 7];
+        // A `u64` allocation is 8-byte aligned, so the offset is 0..=7 words.
+        let start = buf.as_ptr().align_offset(64).min(7);
+        Aligned { buf, start, len }
+    }
+
+    fn words(&mut self) -> &mut [u64] {
+        &mut self.buf[self.start..self.start + self.len]
+    }
 }
 
 impl Classifier {
@@ -70,7 +91,7 @@ impl Classifier {
     fn buffers(&self) -> Buffers {
         let e = &self.engine;
         Buffers {
-            scratch: vec![0; e.scratch_words()],
+            scratch: Aligned::new(e.scratch_words()),
             out: vec![0; e.classes() * e.planes() * e.words()],
             pack: PackBuffer::default(),
         }
@@ -97,8 +118,8 @@ impl Classifier {
                     Inputs::U8(v) => Inputs::U8(&v[range]),
                     Inputs::F32(v) => Inputs::F32(&v[range]),
                 };
-                self.encoder.pack(xs, words, &mut buf.scratch, &mut buf.pack);
-                self.engine.run(&mut buf.scratch, &mut buf.out);
+                self.encoder.pack(xs, words, buf.scratch.words(), &mut buf.pack);
+                self.engine.run(buf.scratch.words(), &mut buf.out);
                 f(&buf.out, d);
             },
         );
@@ -120,5 +141,21 @@ impl Classifier {
         let mut out = vec![0u32; n * c];
         self.for_blocks(x, c, &mut out, |planes, d| count::counts(planes, c, np, w, d));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Aligned;
+
+    #[test]
+    fn scratch_starts_a_cache_line_and_has_its_length() {
+        for len in [0, 1, 7, 8, 9, 1000, 12345] {
+            let mut a = Aligned::new(len);
+            let w = a.words();
+            assert_eq!(w.len(), len);
+            assert_eq!(w.as_ptr() as usize % 64, 0, "length {len}");
+            assert!(w.iter().all(|&x| x == 0));
+        }
     }
 }

@@ -4,6 +4,7 @@
 mod common;
 use common::run_block;
 use lgn_compiler::backend::jit::{Codegen, JitOptions, OptLevel};
+use lgn_compiler::backend::x86::Isa;
 use lgn_compiler::ir::{Netlist, Signal};
 use lgn_compiler::{GateOp, lower};
 use lgn_runtime::engine::{Engine, interp, jit::JitEngine};
@@ -36,6 +37,15 @@ fn random_netlist(seed: u64) -> Netlist {
     net
 }
 
+/// Cranelift, AVX2 or AVX-512 by number; Cranelift where the CPU lacks the extension.
+fn codegen_of(n: u8) -> Codegen {
+    match n {
+        1 if Isa::Avx2.available() => Codegen::Avx2,
+        2 if Isa::Avx512.available() => Codegen::Avx512,
+        _ => Codegen::Cranelift,
+    }
+}
+
 fn cases() -> u32 {
     std::env::var("LGN_TEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000)
 }
@@ -45,8 +55,8 @@ proptest! {
 
     #[test]
     fn jit_matches_interpreter(seed in any::<u64>(), vectors_log in 0u32..3, window in 0usize..12,
-                               chunk in 1usize..300, speed in any::<bool>(), avx2 in any::<bool>()) {
-        let codegen = if avx2 && lgn_compiler::backend::x86::available() { Codegen::Avx2 } else { Codegen::Cranelift };
+                               chunk in 1usize..300, speed in any::<bool>(), emitter in 0u8..3) {
+        let codegen = codegen_of(emitter);
         let net = random_netlist(seed);
         let vectors = 1usize << vectors_log;
         let opts = JitOptions { codegen, vectors, chunk_gates: chunk, window, opt_level: if speed { OptLevel::Speed } else { OptLevel::None }, threads: 1 };
@@ -74,12 +84,12 @@ fn jit_runs_a_lowered_model_like_the_interpreter() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
 
-    /// Convolutional models lowered to loops: the loops run as loops in the generated code (AVX2 and
-    /// Cranelift), on all input bits of a block, bit for bit like the interpreter.
+    /// Convolutional models lowered to loops: the loops run as loops in the generated code (AVX-512, AVX2
+    /// and Cranelift), on all input bits of a block, bit for bit like the interpreter.
     #[test]
     fn jit_matches_interpreter_on_conv_models(seed in any::<u64>(), vectors_log in 0u32..3, window in 0usize..12,
-                                              optimize in any::<bool>(), avx2 in any::<bool>()) {
-        let codegen = if avx2 && lgn_compiler::backend::x86::available() { Codegen::Avx2 } else { Codegen::Cranelift };
+                                              optimize in any::<bool>(), emitter in 0u8..3) {
+        let codegen = codegen_of(emitter);
         let model = lgn_compiler::testing::random_conv_model(seed);
         let mut net = lower(&model);
         if optimize {

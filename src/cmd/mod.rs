@@ -79,6 +79,7 @@ pub fn jit_options(opts: &RunOpts) -> JitOptions {
             CodegenKind::Auto => Codegen::Auto,
             CodegenKind::Cranelift => Codegen::Cranelift,
             CodegenKind::Avx2 => Codegen::Avx2,
+            CodegenKind::Avx512 => Codegen::Avx512,
         },
         vectors: opts.vectors as usize,
         chunk_gates: opts.chunk,

@@ -24,6 +24,7 @@ use cranelift_module::{Linkage, Module, default_libcall_names};
 
 use super::layout::Layout;
 use super::schedule::Slots;
+use super::x86::Isa;
 use crate::error::{Error, Result};
 use crate::ir::{Loop, Netlist};
 
@@ -39,12 +40,15 @@ pub enum OptLevel {
 /// Who generates the machine code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Codegen {
-    /// AVX2 when the CPU has it, else Cranelift.
+    /// The AVX2 emitter when the CPU has AVX2, else Cranelift. (AVX-512 is not chosen by itself: on the one
+    /// AVX-512 host measured it was no faster than AVX2, the evaluation being bound by memory traffic.)
     Auto,
     /// Cranelift IR, 128-bit vectors (portable).
     Cranelift,
     /// The direct AVX2 emitter of [`super::x86`], 256-bit vectors.
     Avx2,
+    /// The direct AVX-512 emitter of [`super::x86`], 512-bit vectors, one instruction per gate.
+    Avx512,
 }
 
 /// Options of the JIT backend. The defaults were chosen by measurement (see the JIT issue note).
@@ -53,7 +57,7 @@ pub struct JitOptions {
     /// Code generator.
     pub codegen: Codegen,
     /// Vectors per signal (1..=8, or 0: two, or one for networks above [`ONE_VECTOR_ABOVE_GATES`]): a block
-    /// holds `128 * vectors` samples with Cranelift, `256 * vectors` with AVX2.
+    /// holds `128 * vectors` samples with Cranelift, `256 * vectors` with AVX2, `512 * vectors` with AVX-512.
     pub vectors: usize,
     /// Gates per generated function.
     pub chunk_gates: usize,
@@ -117,7 +121,7 @@ pub struct JitKernel {
     chunks: Vec<ChunkFn>,
     /// Byte offset of the netlist's slots in scratch.
     tail: usize,
-    /// u64 words per signal (2 per vector).
+    /// u64 words per signal (`vectors` × 2, 4 or 8: Cranelift, AVX2, AVX-512).
     pub words: usize,
     /// Signals of scratch; scratch must hold `slots * words` u64 words.
     pub slots: usize,
@@ -196,13 +200,16 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
     let tail = layout.tail() as u32;
     let outputs = net.outputs.iter().flatten().map(|s| tail + slots.slot[s.index()]).collect();
 
-    let use_avx2 = match opts.codegen {
-        Codegen::Auto => super::x86::available(),
-        Codegen::Cranelift => false,
-        Codegen::Avx2 if super::x86::available() => true,
-        Codegen::Avx2 => return Err(backend_err("this CPU has no AVX2")),
+    let direct = match opts.codegen {
+        Codegen::Auto => Some(Isa::Avx2).filter(|i| i.available()),
+        Codegen::Cranelift => None,
+        Codegen::Avx2 => Some(Isa::Avx2),
+        Codegen::Avx512 => Some(Isa::Avx512),
     };
-    let words = if use_avx2 { 4 * opts.vectors } else { 2 * opts.vectors };
+    if let Some(isa) = direct.filter(|i| !i.available()) {
+        return Err(backend_err(format!("this CPU has no {isa:?}")));
+    }
+    let words = direct.map_or(16, Isa::vector_bytes) / 8 * opts.vectors;
     let signal_bytes = words * 8;
     let zeros: Vec<Vec<(usize, usize)>> =
         layout.zeros.iter().map(|z| z.iter().map(|&(s, n)| (s * words, (s + n) * words)).collect()).collect();
@@ -223,18 +230,22 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
         return Err(too_big());
     }
     let t = Instant::now();
-    let codes = if use_avx2 {
+    let codes = if let Some(x86) = direct {
         let mut codes = Vec::with_capacity(net.loops.len() + 1);
         for (l, ks) in net.loops.iter().zip(&kernel_slots) {
-            codes.push(super::x86::emit_loop(l, ks, opts.vectors).ok_or_else(too_big)?);
+            codes.push(super::x86::emit_loop(x86, l, ks, opts.vectors).ok_or_else(too_big)?);
         }
-        codes.push(super::x86::emit(net, &slots, opts.vectors).ok_or_else(too_big)?);
+        codes.push(super::x86::emit(x86, net, &slots, opts.vectors).ok_or_else(too_big)?);
         codes
     } else {
         cranelift_codes(net, &slots, &kernel_slots, opts, &isa)?
     };
     stats.codegen = t.elapsed();
-    stats.codegen_used = Some(if use_avx2 { Codegen::Avx2 } else { Codegen::Cranelift });
+    stats.codegen_used = Some(match direct {
+        Some(Isa::Avx2) => Codegen::Avx2,
+        Some(Isa::Avx512) => Codegen::Avx512,
+        None => Codegen::Cranelift,
+    });
     let (module, loops, chunks) = link(isa, codes, &calls, zeros, &mut stats)?;
     Ok(JitKernel {
         _module: module,

@@ -72,14 +72,17 @@ pub struct Interpreter<const W: usize> {
     layout: Layout,
 }
 
-/// Builds an interpreter with `words` u64 words per value (1, 2, 4, 8 or 16; other values are rounded up).
+/// Builds an interpreter with `words` u64 words per value (1, 2, 4, 8, 16, 32 or 64, the widths of every JIT
+/// code generator; other values are rounded up, above 64 down).
 pub fn build(net: &Netlist, words: usize) -> Box<dyn Engine> {
     match words {
         0..=1 => Box::new(Interpreter::<1>::new(net)),
         2 => Box::new(Interpreter::<2>::new(net)),
         3..=4 => Box::new(Interpreter::<4>::new(net)),
         5..=8 => Box::new(Interpreter::<8>::new(net)),
-        _ => Box::new(Interpreter::<16>::new(net)),
+        9..=16 => Box::new(Interpreter::<16>::new(net)),
+        17..=32 => Box::new(Interpreter::<32>::new(net)),
+        _ => Box::new(Interpreter::<64>::new(net)),
     }
 }
 
