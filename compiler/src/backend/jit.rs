@@ -207,7 +207,7 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
         Codegen::Avx512 => Some(Isa::Avx512),
     };
     if let Some(isa) = direct.filter(|i| !i.available()) {
-        return Err(backend_err(format!("this CPU has no {isa:?}")));
+        return Err(backend_err(format!("this CPU has no {}", isa.name())));
     }
     let words = direct.map_or(16, Isa::vector_bytes) / 8 * opts.vectors;
     let signal_bytes = words * 8;

@@ -53,6 +53,14 @@ impl Isa {
         }
     }
 
+    /// The extension's name as CPU vendors write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Avx2 => "AVX2",
+            Isa::Avx512 => "AVX-512",
+        }
+    }
+
     /// Bytes per vector register.
     pub fn vector_bytes(self) -> usize {
         match self {
@@ -68,11 +76,6 @@ impl Isa {
             Isa::Avx512 => 32,
         }
     }
-}
-
-/// Whether this CPU can run the AVX2 code this module emits.
-pub fn available() -> bool {
-    Isa::Avx2.available()
 }
 
 const ONES: u8 = 15;
