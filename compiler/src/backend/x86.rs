@@ -92,6 +92,11 @@ enum Rm {
     Mem(u8, i32),
 }
 
+/// The register an operand occupies, for [`Regs::take`]'s `pinned` list (`u8::MAX`, no register, for memory).
+fn pinned_reg(x: Rm) -> u8 {
+    if let Rm::Reg(r) = x { r } else { u8::MAX }
+}
+
 /// Vector instructions with `[base + disp32]` memory operands: VEX-encoded on `ymm` registers (AVX2) or
 /// EVEX-encoded on `zmm` registers (AVX-512).
 struct Asm {
@@ -390,7 +395,6 @@ fn gates(
                     Rm::Reg,
                 )
             };
-            let as_reg = |x: Rm| if let Rm::Reg(r) = x { r } else { u8::MAX };
             let (sa, sb) = (a.0, b.0);
             let out = match (isa, op.id()) {
                 (_, 3) => reg(&mut regs, asm, sa),
@@ -420,7 +424,7 @@ fn gates(
                     };
                     // The destination must differ from every register this gate reads after writing it; keeping it
                     // off all of them is simplest.
-                    let keep3 = [plan.1, as_reg(plan.2), plan.3.map_or(u8::MAX, |p| as_reg(p.1))];
+                    let keep3 = [plan.1, pinned_reg(plan.2), plan.3.map_or(u8::MAX, |p| pinned_reg(p.1))];
                     let d = regs.take((me, vk), &keep3);
                     let (opc, s1, s2, then, negate) = plan;
                     if id == 0 {
@@ -465,13 +469,12 @@ fn ternlog_gate(
     reg: &mut dyn FnMut(&mut Regs, &mut Asm, u32) -> u8,
     rm: &dyn Fn(&mut Regs, u32) -> Rm,
 ) -> u8 {
-    let as_reg = |x: Rm| if let Rm::Reg(r) = x { r } else { u8::MAX };
     match (op.reads_a(), op.reads_b()) {
         (true, true) => {
             let (x, y) = cached_first(regs, vk, sa, sb);
             let rx = reg(regs, asm, x);
             let my = rm(regs, y);
-            let d = regs.take((me, vk), &[rx, as_reg(my)]);
+            let d = regs.take((me, vk), &[rx, pinned_reg(my)]);
             let swapped = x != sa;
             asm.ternlog(d, rx, my, ternlog_table(|x, y| if swapped { op.eval(y, x) } else { op.eval(x, y) }));
             d
@@ -479,7 +482,7 @@ fn ternlog_gate(
         (true, false) | (false, true) => {
             let s = if op.reads_a() { sa } else { sb };
             let m = rm(regs, s);
-            let d = regs.take((me, vk), &[as_reg(m)]);
+            let d = regs.take((me, vk), &[pinned_reg(m)]);
             asm.ternlog(d, d, m, ternlog_table(|_, y| op.eval(y, y)));
             d
         }
