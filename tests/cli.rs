@@ -287,6 +287,11 @@ fn conv_preset_trains_compiles_and_runs() {
     let b: serde_json::Value =
         serde_json::from_str(&ok(&["bench", s(&m), "--batch", "2048", "--repeat", "1", "--json"])).unwrap();
     assert!(b["images_per_second"].as_f64().unwrap() > 0.0);
+    // Automatic vectors per signal: both candidates timed, the chosen one is what the engine runs.
+    let chosen = b["vector_timing"]["chosen"].as_u64().unwrap_or(0);
+    assert!([1, 2].contains(&chosen), "{b}");
+    assert_eq!(b["vector_timing"]["images_per_second"].as_array().map(Vec::len), Some(2), "{b}");
+    assert_eq!(b["engine_report"]["vectors"], chosen.to_string(), "{b}");
     ok(&["emit", "c", s(&m), "-o", s(&dir.path().join("c"))]);
     let e = fails(&["train", "--arch", "conv", "--preset", "mnist-xl", "-o", s(&m)]);
     assert!(e.contains("mnist-xl") && e.contains("mnist-s"), "{e}");

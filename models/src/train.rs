@@ -174,7 +174,10 @@ fn accuracy(scores: Tensor<2>, labels: &[u32]) -> f64 {
 
 /// Discretized accuracy of `model` on `data`, through the same lowering, optimisation and engine as `lgn eval`.
 pub fn discrete_accuracy(model: &Model, data: &Dataset) -> Result<f64> {
-    let clf = lgn_runtime::compile(model, &Default::default())?.clf;
+    // One vector per signal: an evaluation per epoch is too short to repay timing the block sizes (the
+    // predictions do not depend on them).
+    let jit = lgn_compiler::backend::jit::JitOptions { vectors: 1, ..Default::default() };
+    let clf = lgn_runtime::compile(model, &lgn_runtime::CompileOptions { jit, ..Default::default() })?.clf;
     let pred = clf.predict(data.inputs())?;
     Ok(pred.iter().zip(&data.y).filter(|(p, y)| p == y).count() as f64 / data.len().max(1) as f64)
 }

@@ -85,7 +85,8 @@ impl Model {
             return Ok(c);
         }
         let opts = self.options.compile_options();
-        let c = py.detach(|| lgn_runtime::compile(&self.model, &opts)).map_err(runtime_err)?;
+        // On the model's pool: the JIT times its block sizes on the threads that will run it.
+        let c = py.detach(|| self.run(|| lgn_runtime::compile(&self.model, &opts))).map_err(runtime_err)?;
         let _ = self.compiled.set(c);
         Ok(self.compiled.get().expect("just set"))
     }

@@ -5,14 +5,15 @@
 
 use std::time::{Duration, Instant};
 
-use lgn_compiler::Model;
-use lgn_compiler::backend::jit::JitOptions;
+use lgn_compiler::backend::jit::{self, JitOptions};
 use lgn_compiler::passes::{self, OptLevel};
+use lgn_compiler::{Model, Netlist};
 
 use crate::engine::c::{self, CEngine, COptions};
 use crate::engine::interp;
 use crate::engine::jit::JitEngine;
 use crate::error::{Error, Result};
+use crate::tune;
 use crate::{Classifier, Engine};
 
 /// Which engine runs the compiled netlist.
@@ -79,21 +80,61 @@ impl Default for CompileOptions {
 pub struct Compiled {
     /// The runnable classifier.
     pub clf: Classifier,
-    /// Lowering, optimisation and code generation time.
+    /// Lowering, optimisation and code generation time (and the timing of the JIT's block sizes, if any).
     pub time: Duration,
+    /// How the JIT's vectors per signal were chosen, when they were timed (see [`VECTOR_CANDIDATES`]).
+    pub vector_timing: Option<VectorTiming>,
     /// Gates of the compiled (optimised) netlist, each loop kernel counted once.
     pub gates: usize,
     /// Gates evaluated per sample (loop kernels times their positions, plus the other gates).
     pub evaluated: usize,
 }
 
-/// Lowers `model`, optimises the netlist and builds the chosen engine.
-pub fn compile(model: &Model, opts: &CompileOptions) -> Result<Compiled> {
-    let t = Instant::now();
-    let (net, _) = passes::optimize(&lgn_compiler::lower(model), opts.opt);
-    let engine: Box<dyn Engine> = match opts.engine {
-        EngineKind::Interp => interp::build(&net, interp::DEFAULT_WORDS),
-        EngineKind::Jit => Box::new(JitEngine::new(&net, &opts.jit)?),
+/// Vectors per signal timed against each other when the JIT options leave the choice open.
+pub const VECTOR_CANDIDATES: [usize; 2] = [1, 2];
+
+/// How the JIT's vectors per signal were chosen by timing ([`tune::fastest`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VectorTiming {
+    /// The vectors per signal of each candidate.
+    pub candidates: Vec<usize>,
+    /// Their timing; `timing.best` indexes `candidates`.
+    pub timing: tune::Timing,
+}
+
+impl std::fmt::Display for VectorTiming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = &self.timing;
+        write!(f, "{} (", self.candidates[t.best])?;
+        for (i, (v, r)) in self.candidates.iter().zip(&t.samples_per_second).enumerate() {
+            write!(f, "{}{v}: {:.3} M/s", if i > 0 { ", " } else { "" }, r / 1e6)?;
+        }
+        write!(f, " on {} thread(s), timed in {:.0} ms)", t.threads, t.time.as_secs_f64() * 1e3)
+    }
+}
+
+/// Whether the JIT's vectors per signal are left to timing: the options say 0 (automatic) and the network is
+/// small enough for two vectors to have a chance ([`jit::auto_vectors`] says 2).
+fn timed_vectors(net: &Netlist, opts: &JitOptions) -> bool {
+    opts.vectors == 0 && jit::auto_vectors(net) > 1
+}
+
+/// A JIT classifier for each of [`VECTOR_CANDIDATES`], and the one that predicts fastest on the current pool.
+fn fastest_jit(model: &Model, net: &Netlist, opts: &JitOptions) -> Result<(Classifier, VectorTiming)> {
+    let mut clfs = VECTOR_CANDIDATES
+        .iter()
+        .map(|&vectors| Classifier::new(model, Box::new(JitEngine::new(net, &JitOptions { vectors, ..opts.clone() })?)))
+        .collect::<Result<Vec<_>>>()?;
+    let timing = tune::fastest(&clfs.iter().collect::<Vec<_>>());
+    let clf = clfs.swap_remove(timing.best);
+    Ok((clf, VectorTiming { candidates: VECTOR_CANDIDATES.to_vec(), timing }))
+}
+
+/// The engine of `kind` for `net`.
+fn engine(model: &Model, net: &Netlist, kind: EngineKind, opts: &CompileOptions) -> Result<Box<dyn Engine>> {
+    Ok(match kind {
+        EngineKind::Interp => interp::build(net, interp::DEFAULT_WORDS),
+        EngineKind::Jit => Box::new(JitEngine::new(net, &opts.jit)?),
         EngineKind::C => {
             if !c::compiler_available(&opts.c) {
                 return Err(Error::Compiler(lgn_compiler::Error::Backend {
@@ -101,14 +142,26 @@ pub fn compile(model: &Model, opts: &CompileOptions) -> Result<Compiled> {
                     msg: format!("the C engine needs a C compiler: `{}` does not run (set $CC)", opts.c.cc),
                 }));
             }
-            Box::new(CEngine::build(&net, model.encoder(), &opts.c)?)
+            Box::new(CEngine::build(net, model.encoder(), &opts.c)?)
         }
+    })
+}
+
+/// Lowers `model`, optimises the netlist and builds the chosen engine. Run it on the rayon pool that will
+/// evaluate the model: with automatic vectors per signal, the JIT compiles each of [`VECTOR_CANDIDATES`] and
+/// keeps the one that predicts fastest there (the predictions are the same; only speed differs).
+pub fn compile(model: &Model, opts: &CompileOptions) -> Result<Compiled> {
+    let t = Instant::now();
+    let (net, _) = passes::optimize(&lgn_compiler::lower(model), opts.opt);
+    let mut vector_timing = None;
+    let clf = match opts.engine {
+        EngineKind::Jit if timed_vectors(&net, &opts.jit) => {
+            let (clf, timing) = fastest_jit(model, &net, &opts.jit)?;
+            vector_timing = Some(timing);
+            clf
+        }
+        kind => Classifier::new(model, engine(model, &net, kind, opts)?)?,
     };
     let time = t.elapsed();
-    Ok(Compiled {
-        clf: Classifier::new(model, engine)?,
-        time,
-        gates: net.total_gates(),
-        evaluated: net.evaluated_gates(),
-    })
+    Ok(Compiled { clf, time, vector_timing, gates: net.total_gates(), evaluated: net.evaluated_gates() })
 }

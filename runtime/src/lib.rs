@@ -16,6 +16,7 @@ pub mod error;
 pub mod hardware;
 pub mod oracle;
 pub mod transpose;
+pub mod tune;
 
 pub use classifier::Classifier;
 pub use compile::{CompileOptions, Compiled, EngineKind, compile};

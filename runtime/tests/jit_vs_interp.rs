@@ -104,3 +104,30 @@ proptest! {
         prop_assert_eq!(run_block(&jit, &inputs), run_block(&*reference, &inputs));
     }
 }
+
+/// Automatic vectors: `compile` times the candidate block sizes on the caller's pool, keeps one of them, and
+/// the classifier it keeps predicts like the interpreter; given vectors are compiled as given, untimed.
+#[test]
+fn timed_block_size_is_a_candidate_and_predicts_like_the_interpreter() {
+    use lgn_runtime::compile::{CompileOptions, EngineKind, VECTOR_CANDIDATES, compile};
+    let model = lgn_compiler::model::RandomSpec::dense(100, 2, 3, 300, 10, 4).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let auto = pool.install(|| compile(&model, &CompileOptions::default())).unwrap();
+    let timing = auto.vector_timing.as_ref().expect("automatic vectors are timed");
+    assert_eq!(timing.timing.threads, 2);
+    assert_eq!(timing.timing.samples_per_second.len(), VECTOR_CANDIDATES.len());
+    let chosen = timing.candidates[timing.timing.best];
+    let reported = auto.clf.engine().report().into_iter().find(|(k, _)| *k == "vectors").expect("a vectors line");
+    assert_eq!(reported.1, chosen.to_string());
+
+    let interp = compile(&model, &CompileOptions { engine: EngineKind::Interp, ..Default::default() }).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let x: Vec<u8> = (0..1000 * 100).map(|_| rng.random()).collect();
+    let x = lgn_runtime::Inputs::U8(&x);
+    assert_eq!(auto.clf.scores(x).unwrap(), interp.clf.scores(x).unwrap());
+
+    let jit = JitOptions { vectors: 3, ..JitOptions::default() };
+    let fixed = compile(&model, &CompileOptions { jit, ..Default::default() }).unwrap();
+    assert!(fixed.vector_timing.is_none());
+    assert_eq!(fixed.clf.scores(x).unwrap(), interp.clf.scores(x).unwrap());
+}

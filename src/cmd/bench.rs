@@ -8,7 +8,7 @@ use crate::cli::BenchArgs;
 pub fn run(a: BenchArgs) -> Result<()> {
     let model = super::load_model(&a.model)?;
     let images = super::bench_images(&model, &a.data, a.batch);
-    let super::Compiled { clf, time: compile_time, gates, evaluated } = super::compile(&model, &a.run)?;
+    let super::Compiled { clf, time: compile_time, gates, evaluated, vector_timing } = super::compile(&model, &a.run)?;
     let threads = a.run.threads.unwrap_or_else(rayon::current_num_threads);
     eprintln!("timing {} passes over {} images on {threads} thread(s)…", a.repeat, a.batch);
     let secs = super::with_threads(&a.run, || super::best_time(&clf, &images, a.repeat))??;
@@ -19,6 +19,10 @@ pub fn run(a: BenchArgs) -> Result<()> {
             "model": a.model.display().to_string(), "engine": clf.engine().name(), "threads": threads,
             "batch": a.batch, "lanes_per_block": clf.block(), "netlist_gates": gates, "evaluated_gates": evaluated,
             "compile_seconds": compile_time.as_secs_f64(), "seconds": secs, "images_per_second": ips,
+            "vector_timing": vector_timing.as_ref().map(|v| json!({
+                "candidates": v.candidates, "images_per_second": v.timing.samples_per_second,
+                "chosen": v.candidates[v.timing.best], "seconds": v.timing.time.as_secs_f64(),
+            })),
             "ns_per_image": 1e9 / ips, "gate_samples_per_second_per_core": per_core,
             "engine_report": clf.engine().report().into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         });
@@ -32,6 +36,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
     }
     println!("engine          {} ({} lanes per block), {threads} thread(s)", clf.engine().name(), clf.block());
     println!("compile time    {:.1} ms", compile_time.as_secs_f64() * 1e3);
+    if let Some(v) = &vector_timing {
+        println!("  vectors timed {v}");
+    }
     for (k, v) in clf.engine().report() {
         println!("  {k:<14}{v}");
     }

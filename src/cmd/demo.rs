@@ -69,8 +69,11 @@ fn make_model(a: &DemoArgs) -> Result<(Model, Option<std::path::PathBuf>)> {
 pub fn run(a: DemoArgs) -> Result<()> {
     let (m, plot) = make_model(&a)?;
     let test = super::load_data("mnist10k", Split::Test, &m)?;
-    let super::Compiled { clf, time: compile_time, .. } = super::compile(&m, &a.run)?;
+    let super::Compiled { clf, time: compile_time, vector_timing, .. } = super::compile(&m, &a.run)?;
     println!("compiled   {} engine in {:.1} ms", clf.engine().name(), compile_time.as_secs_f64() * 1e3);
+    if let Some(v) = vector_timing {
+        println!("vectors    {v}");
+    }
     let pred = super::with_threads(&a.run, || clf.predict(test.inputs()))??;
     let (acc, _) = super::score(&pred, &test.y, m.classes);
     println!("accuracy   {:.2}% on the {} mnist10k test images", 100.0 * acc, test.len());

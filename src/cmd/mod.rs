@@ -64,7 +64,8 @@ pub fn compile(model: &Model, opts: &RunOpts) -> Result<Compiled> {
     if engine == lgn_runtime::EngineKind::C {
         eprintln!("building the C library with {} {}…", copts.c.cc, copts.c.flags.join(" "));
     }
-    Ok(lgn_runtime::compile(model, &copts)?)
+    // On the pool that will run the model: the JIT times its block sizes there.
+    Ok(with_threads(opts, || lgn_runtime::compile(model, &copts))??)
 }
 
 /// The optimisation level of a `-O` number (clap keeps it in 0..=2).

@@ -56,8 +56,10 @@ pub enum Codegen {
 pub struct JitOptions {
     /// Code generator.
     pub codegen: Codegen,
-    /// Vectors per signal (1..=8, or 0: two, or one for networks above [`ONE_VECTOR_ABOVE_GATES`]): a block
-    /// holds `128 * vectors` samples with Cranelift, `256 * vectors` with AVX2, `512 * vectors` with AVX-512.
+    /// Vectors per signal (1..=8, or 0: automatic — here two, or one for networks above
+    /// [`ONE_VECTOR_ABOVE_GATES`]; `lgn_runtime::compile` instead times one and two below that size and keeps
+    /// the faster): a block holds `128 * vectors` samples with Cranelift, `256 * vectors` with AVX2,
+    /// `512 * vectors` with AVX-512.
     pub vectors: usize,
     /// Gates per generated function.
     pub chunk_gates: usize,
