@@ -1,15 +1,16 @@
 //! Images/second of each engine on the random 6×8000 MNIST-shaped model and on the random CIFAR-10 presets S
 //! and M (packing, gates, GroupSum and argmax included), on 1 and 2 threads. Run with
-//! `cargo bench --bench engines`.
+//! `cargo bench --bench engines`. The `packing` group times threshold encoding and bit packing alone.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lgn_compiler::backend::jit::{Codegen, JitOptions};
 use lgn_compiler::backend::x86::Isa;
 use lgn_compiler::model::RandomSpec;
 use lgn_runtime::data::{self, Features, Split};
+use lgn_runtime::encode::PackBuffer;
 use lgn_runtime::engine::jit::JitEngine;
 use lgn_runtime::engine::{Engine, interp};
-use lgn_runtime::{Classifier, Inputs};
+use lgn_runtime::{Classifier, Encoder, Inputs};
 
 const BATCH: usize = 102_400;
 
@@ -80,5 +81,31 @@ fn conv_engines(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, engines, conv_engines);
+/// Threshold encoding and bit packing alone, one thread, blocks of 256 samples: MNIST images with 1 threshold
+/// per pixel, CIFAR-10-shaped random bytes with 3.
+fn packing(c: &mut Criterion) {
+    const WORDS: usize = 4;
+    let mnist = RandomSpec::dense(784, 1, 1, 10, 10, 1).build().unwrap();
+    let cifar = lgn_compiler::model::random::preset("cifar-s", 1.0, 3).unwrap().build().unwrap();
+    let cifar_x: Vec<u8> = (0..8192 * 3072usize).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let mut g = c.benchmark_group("packing");
+    g.sample_size(10);
+    for (name, model, x) in [("mnist-784x1", &mnist, images()), ("cifar-3072x3", &cifar, cifar_x)] {
+        let enc = Encoder::new(model.encoder());
+        let features = enc.features();
+        let mut planes = vec![0u64; enc.bits() * WORDS];
+        let mut buf = PackBuffer::default();
+        g.throughput(Throughput::Elements((x.len() / features) as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for block in x.chunks(64 * WORDS * features) {
+                    enc.pack(Inputs::U8(block), WORDS, &mut planes, &mut buf);
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, engines, conv_engines, packing);
 criterion_main!(benches);
