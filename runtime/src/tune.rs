@@ -32,8 +32,8 @@ pub struct Timing {
     pub time: Duration,
 }
 
-/// Deterministic pseudo-random bytes (xorshift).
-fn noise(n: usize) -> Vec<u8> {
+/// `n` deterministic pseudo-random bytes (xorshift), for timing code that does not branch on data.
+pub fn noise(n: usize) -> Vec<u8> {
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     (0..n)
         .map(|_| {

@@ -160,15 +160,7 @@ pub fn bench_images(model: &Model, spec: &str, batch: usize) -> Vec<u8> {
         },
         _ => {
             eprintln!("(timing on random bytes: {spec} does not fit the model's {f} features)");
-            let mut x = 0x2545_F491_4F6C_DD1Du64;
-            (0..f * 1000)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x as u8
-                })
-                .collect()
+            lgn_runtime::tune::noise(f * 1000)
         }
     };
     src.iter().copied().cycle().take(batch * f).collect()

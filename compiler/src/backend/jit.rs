@@ -123,6 +123,8 @@ pub struct JitKernel {
     chunks: Vec<ChunkFn>,
     /// Byte offset of the netlist's slots in scratch.
     tail: usize,
+    /// Vectors per signal (the options' count, or the automatic choice for 0).
+    pub vectors: usize,
     /// u64 words per signal (`vectors` × 2, 4 or 8: Cranelift, AVX2, AVX-512).
     pub words: usize,
     /// Signals of scratch; scratch must hold `slots * words` u64 words.
@@ -254,6 +256,7 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
         loops,
         chunks,
         tail: layout.tail() * signal_bytes,
+        vectors: opts.vectors,
         words,
         slots: layout.total,
         outputs,

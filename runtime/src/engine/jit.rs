@@ -10,20 +10,18 @@ use crate::error::Result;
 pub struct JitEngine {
     kernel: JitKernel,
     io: Interface,
-    vectors: usize,
 }
 
 impl JitEngine {
     /// Compiles `net` with `opts`.
     pub fn new(net: &Netlist, opts: &JitOptions) -> Result<JitEngine> {
         let kernel = jit::compile(net, opts)?;
-        let vectors = if opts.vectors == 0 { jit::auto_vectors(net) } else { opts.vectors };
-        Ok(JitEngine { kernel, io: Interface::of(net), vectors })
+        Ok(JitEngine { kernel, io: Interface::of(net) })
     }
 
     /// Vectors per signal of the compiled code.
     pub fn vectors(&self) -> usize {
-        self.vectors
+        self.kernel.vectors
     }
 
     /// The compiled kernel (for its statistics).
@@ -50,7 +48,7 @@ impl Engine for JitEngine {
         let ms = |d: std::time::Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
         vec![
             ("codegen", format!("{:?}", s.codegen_used.unwrap_or(lgn_compiler::backend::jit::Codegen::Auto))),
-            ("vectors", self.vectors.to_string()),
+            ("vectors", self.kernel.vectors.to_string()),
             ("code bytes", s.code_bytes.to_string()),
             ("functions", s.functions.to_string()),
             ("scratch bytes", (self.kernel.slots * self.kernel.words * 8).to_string()),
