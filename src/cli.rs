@@ -424,6 +424,11 @@ pub struct TrainArgs {
     /// Continue an interrupted run from its checkpoint; give the same options (`--epochs` is the total).
     #[arg(long)]
     pub resume: bool,
+    /// Fine-tune: start from the gate logits of this checkpoint (a `.ckpt` of a run with the same architecture,
+    /// thresholds, seed and data shape), with a fresh optimizer and learning-rate schedule; every other option
+    /// (--lr, --epochs, --shift, --tau, --hard-epochs, the data path) may differ. Write to a new --output.
+    #[arg(long, value_name = "CKPT")]
+    pub init_from: Option<PathBuf>,
     /// Loss/accuracy plot (SVG); default: the model path with `.svg`.
     #[arg(long)]
     pub plot: Option<PathBuf>,

@@ -81,6 +81,10 @@ pub struct TrainConfig {
     pub checkpoint: Option<PathBuf>,
     /// Continue from the checkpoint instead of starting afresh (it must exist and match the configuration).
     pub resume: bool,
+    /// Fine-tune: start from the gate logits of this checkpoint (same architecture, thresholds, seed and data
+    /// shape) with a fresh optimizer and schedule; every other option may differ from the run that made it.
+    /// A resumed fine-tuning run continues from its own checkpoint and ignores this.
+    pub init_from: Option<PathBuf>,
     /// A convolutional architecture (tree convolutions, OR pooling, dense layers) instead of `widths`; its
     /// thresholds, tau, classes and seed are taken from this configuration. Needs the fused backend.
     pub arch: Option<lgn_compiler::model::ConvSpec>,
@@ -105,6 +109,7 @@ impl Default for TrainConfig {
             hard_epochs: 0,
             checkpoint: None,
             resume: false,
+            init_from: None,
             arch: None,
         }
     }
@@ -248,6 +253,67 @@ fn fingerprint(cfg: &TrainConfig, train: &Dataset, test: &Dataset, classes: usiz
     )
 }
 
+/// The parts of a [`fingerprint`] that fix the network a checkpoint's logits belong to: layer widths or
+/// architecture, thresholds and their placement, the seed of the wiring, the input features and classes.
+/// A fine-tuning run (`init_from`) must match them; the other parts (hyperparameters, data path) may differ.
+fn structure_matches(fingerprint: &str, cfg: &TrainConfig, train: &Dataset, classes: usize) -> bool {
+    fingerprint.starts_with(&format!("widths {:?} arch {:?} tau ", cfg.widths, cfg.arch))
+        && fingerprint.contains(&format!(" thresholds {} {:?} batch ", cfg.thresholds, cfg.placement))
+        && fingerprint.contains(&format!(" seed {} anneal ", cfg.seed))
+        && fingerprint.ends_with(&format!(" features {} classes {classes}", train.features()))
+}
+
+/// Loads a checkpoint's logits into `net` (`what` names the operation in errors); the caller has checked
+/// its fingerprint. Returns the rest of the checkpoint (optimizer state and history).
+fn load_logits(
+    path: &std::path::Path,
+    what: &str,
+    c: checkpoint::Checkpoint,
+    net: &mut LogicNet,
+    device: &Device,
+) -> Result<(Vec<u8>, History)> {
+    let fits = c.param_ids.len() == net.layers.len()
+        && c.logits.len() == net.layers.len()
+        && net.layers.iter().zip(&c.logits).all(|(l, g)| g.len() == l.width() * 16);
+    if !fits {
+        return Err(Error::Config(format!(
+            "cannot {what} from {}: its layers do not match the network's layer widths {:?}",
+            path.display(),
+            net.layers.iter().map(DenseLogic::width).collect::<Vec<_>>()
+        )));
+    }
+    for ((l, id), logits) in net.layers.iter_mut().zip(&c.param_ids).zip(c.logits) {
+        let w = l.width();
+        l.logits = Param::initialized(ParamId::from(*id), Tensor::from_data(TensorData::new(logits, [w, 16]), device));
+    }
+    Ok((c.optimizer, c.history))
+}
+
+/// Starts `net` from the logits of `cfg.init_from` after checking that they belong to the same network.
+fn fine_tune_start(
+    cfg: &TrainConfig,
+    path: &std::path::Path,
+    train: &Dataset,
+    classes: usize,
+    net: &mut LogicNet,
+    device: &Device,
+) -> Result<()> {
+    if !path.exists() {
+        return Err(Error::Config(format!("cannot fine-tune: no checkpoint at {}", path.display())));
+    }
+    let c = checkpoint::load(path)?;
+    if !structure_matches(&c.fingerprint, cfg, train, classes) {
+        return Err(Error::Config(format!(
+            "cannot fine-tune from {}: it belongs to another network (architecture, thresholds, seed or data shape differ)\n  checkpoint: {}\n  now:        {}",
+            path.display(),
+            c.fingerprint,
+            fingerprint(cfg, train, train, classes)
+        )));
+    }
+    load_logits(path, "fine-tune", c, net, device)?;
+    Ok(())
+}
+
 /// Loads `cfg.checkpoint` into `net` after checking that it belongs to this run; returns the optimizer
 /// state and the history so far.
 fn restore(
@@ -268,23 +334,10 @@ fn restore(
             c.fingerprint
         )));
     }
-    let fits = c.param_ids.len() == net.layers.len()
-        && c.logits.len() == net.layers.len()
-        && net.layers.iter().zip(&c.logits).all(|(l, g)| g.len() == l.width() * 16);
-    if !fits {
-        return Err(Error::Config(format!(
-            "cannot resume from {}: its layers do not match the network's layer widths {:?}",
-            path.display(),
-            net.layers.iter().map(DenseLogic::width).collect::<Vec<_>>()
-        )));
-    }
-    for ((l, id), logits) in net.layers.iter_mut().zip(&c.param_ids).zip(c.logits) {
-        let w = l.width();
-        l.logits = Param::initialized(ParamId::from(*id), Tensor::from_data(TensorData::new(logits, [w, 16]), device));
-    }
-    let record = OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(c.optimizer))
+    let (optimizer, history) = load_logits(path, "resume", c, net, device)?;
+    let record = OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(optimizer))
         .map_err(|e| Error::Io(format!("{}: optimizer state: {e:?}", path.display())))?;
-    Ok((record, c.history))
+    Ok((record, history))
 }
 
 /// The learning rate of a 1-based epoch: constant, or along a half cosine from `cfg.lr` towards 0.
@@ -364,6 +417,8 @@ pub fn train(
         let (record, h) = restore(cfg, &fingerprint, &mut net, &device)?;
         optim = optim.load_record(record);
         history = h;
+    } else if let Some(path) = &cfg.init_from {
+        fine_tune_start(cfg, path, train, classes, &mut net, &device)?;
     }
     let mut model = export(&net)?;
     for epoch in history.len() + 1..=cfg.epochs {

@@ -40,6 +40,7 @@ fn small_config(epochs: usize) -> TrainConfig {
         hard_epochs: 0,
         checkpoint: None,
         resume: false,
+        init_from: None,
         arch: None,
         cosine: false,
     }
@@ -155,6 +156,31 @@ fn resumed_run_equals_uninterrupted_run() {
     let cfg = TrainConfig { resume: true, checkpoint: Some(damaged), ..small_config(4) };
     assert!(train(&cfg, &data, &data, |_| {}).unwrap_err().to_string().contains("damaged.ckpt"));
     let missing = TrainConfig { resume: true, checkpoint: Some(dir.path().join("none.ckpt")), ..small_config(4) };
+    assert!(train(&missing, &data, &data, |_| {}).unwrap_err().to_string().contains("no checkpoint"));
+}
+
+#[test]
+fn fine_tuning_starts_from_the_checkpoints_gates() {
+    let data = xor_data();
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.ckpt");
+    let (a, _, _) =
+        train(&TrainConfig { checkpoint: Some(source.clone()), ..small_config(3) }, &data, &data, |_| {}).unwrap();
+    let bytes = |m: &lgn_compiler::model::Model| lgn_compiler::model::to_bytes(m).unwrap();
+    // Learning rate 0: the fine-tuned network is the checkpoint's, whatever the other options.
+    let still = TrainConfig { lr: 0.0, batch: 4, epochs: 2, cosine: true, ..small_config(1) };
+    let tuned = TrainConfig { init_from: Some(source.clone()), ..still.clone() };
+    let (b, _, hb) = train(&tuned, &data, &data, |_| {}).unwrap();
+    assert_eq!(hb.len(), 2, "a fine-tuning run trains its own epochs, not the source's remainder");
+    assert_eq!(bytes(&a), bytes(&b));
+    let (fresh, _, _) = train(&still, &data, &data, |_| {}).unwrap();
+    assert_ne!(bytes(&a), bytes(&fresh), "without init_from the run starts from new random logits");
+    // Another wiring (seed) or width is another network.
+    for other in [TrainConfig { seed: 4, ..tuned.clone() }, TrainConfig { widths: vec![24, 24, 10], ..tuned.clone() }] {
+        let e = train(&other, &data, &data, |_| {}).unwrap_err().to_string();
+        assert!(e.contains("another network") && e.contains("source.ckpt"), "{e}");
+    }
+    let missing = TrainConfig { init_from: Some(dir.path().join("none.ckpt")), ..tuned };
     assert!(train(&missing, &data, &data, |_| {}).unwrap_err().to_string().contains("no checkpoint"));
 }
 

@@ -37,6 +37,7 @@ fn make_model(a: &DemoArgs) -> Result<(Model, Option<std::path::PathBuf>)> {
         output: a.output.clone(),
         checkpoint: None,
         resume: false,
+        init_from: None,
         plot: None,
         json: false,
     };

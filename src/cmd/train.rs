@@ -120,6 +120,7 @@ pub fn train(a: &TrainArgs) -> Result<Trained> {
         hard_epochs: a.hard_epochs,
         checkpoint: Some(a.checkpoint.clone().unwrap_or_else(|| a.output.with_extension("ckpt"))),
         resume: a.resume,
+        init_from: a.init_from.clone(),
         arch: arch.clone(),
     };
     let plot = a.plot.clone().unwrap_or_else(|| a.output.with_extension("svg"));
