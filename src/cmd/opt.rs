@@ -8,10 +8,13 @@ use crate::cli::OptArgs;
 pub fn run(a: OptArgs) -> Result<()> {
     let model = super::load_model(&a.model)?;
     let net = lgn_compiler::lower(&model);
-    let pipeline = match &a.passes {
+    let mut pipeline = match &a.passes {
         Some(names) => Pipeline::from_names(names).map_err(|e| anyhow!(e))?,
         None => Pipeline::for_level(super::opt_level(a.opt_level)),
     };
+    // The file written keeps the spatial layers as layers (their loops are rebuilt, and fused, whenever the
+    // model is compiled), so only the kernels are optimised here.
+    pipeline.fuse_loops = false;
     let (out, report) = pipeline.run(&net);
     if a.verify {
         use lgn_compiler::check::equiv::{Equiv, check};

@@ -10,6 +10,7 @@
 
 mod bypass;
 mod const_prop;
+pub mod fuse;
 pub mod rebuild;
 mod strash;
 mod sweep;
@@ -129,6 +130,9 @@ pub struct Pipeline {
     pub max_rounds: usize,
     /// Verify the netlist after every pass and panic on a violation (for tests and debugging).
     pub verify: bool,
+    /// Fuse each loop with the loop that reads its buffer where that computes no position twice (a
+    /// convolution and its OR pooling; [`fuse`]), before the kernels are optimised. On for `-O1` and `-O2`.
+    pub fuse_loops: bool,
 }
 
 impl Pipeline {
@@ -139,7 +143,7 @@ impl Pipeline {
             OptLevel::O1 => &["const-prop", "bypass", "sweep"],
             OptLevel::O2 => &["strash", "sweep"],
         };
-        Pipeline::from_names(names).expect("registered names")
+        Pipeline { fuse_loops: level > OptLevel::O0, ..Pipeline::from_names(names).expect("registered names") }
     }
 
     /// A pipeline of named passes; `None` names an unknown pass.
@@ -153,13 +157,14 @@ impl Pipeline {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Pipeline { passes, max_rounds: 8, verify: cfg!(debug_assertions) })
+        Ok(Pipeline { passes, max_rounds: 8, verify: cfg!(debug_assertions), fuse_loops: false })
     }
 
-    /// Runs the passes in rounds until a round removes no gate (or `max_rounds`). Loop kernels are optimised
-    /// the same way, each on its own (their outputs are the channel bits), and the loops are kept.
+    /// Runs the passes in rounds until a round removes no gate (or `max_rounds`). Loops are fused first (if
+    /// `fuse_loops`); loop kernels are optimised the same way, each on its own (their outputs are the
+    /// channel bits), and the loops are kept.
     pub fn run(&self, net: &Netlist) -> (Netlist, Report) {
-        let mut loops = net.loops.clone();
+        let mut loops = if self.fuse_loops { fuse::fuse_loops(&net.loops) } else { net.loops.clone() };
         let mut report = Report::default();
         for l in &mut loops {
             let (kernel, r) = self.run_flat(&l.kernel);
