@@ -23,6 +23,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module, default_libcall_names};
 
 use super::layout::Layout;
+use super::lut3::Mapping;
 use super::schedule::Slots;
 use super::x86::Isa;
 use crate::error::{Error, Result};
@@ -194,16 +195,6 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
     if let Some(e) = errors.first() {
         return Err(backend_err(format!("netlist fails verification: {e}")));
     }
-    let mut stats = JitStats::default();
-    let t = Instant::now();
-    let slots = Slots::new(net);
-    let kernel_slots: Vec<Slots> = net.loops.iter().map(|l| Slots::new(&l.kernel)).collect();
-    let layout = Layout::new(net, slots.count, &kernel_slots.iter().map(|k| k.count).collect::<Vec<_>>());
-    stats.schedule = t.elapsed();
-    let isa = make_isa(opts)?;
-    let tail = layout.tail() as u32;
-    let outputs = net.outputs.iter().flatten().map(|s| tail + slots.slot[s.index()]).collect();
-
     let direct = match opts.codegen {
         Codegen::Auto => Some(Isa::Avx2).filter(|i| i.available()),
         Codegen::Cranelift => None,
@@ -213,6 +204,26 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
     if let Some(isa) = direct.filter(|i| !i.available()) {
         return Err(backend_err(format!("this CPU has no {}", isa.name())));
     }
+    let mut stats = JitStats::default();
+    let t = Instant::now();
+    // AVX-512 computes any three-input function in one instruction: it emits the roots of a cut mapping
+    // (`lut3`), whose liveness the slots follow.
+    let (map, kernel_maps): (Option<Mapping>, Vec<Option<Mapping>>) = if direct == Some(Isa::Avx512) {
+        (
+            Some(Mapping::new(net, net.outputs.iter().flatten().copied())),
+            net.loops.iter().map(|l| Some(Mapping::new(&l.kernel, l.kernel_outputs()))).collect(),
+        )
+    } else {
+        (None, vec![None; net.loops.len()])
+    };
+    let slots_of = |n: &Netlist, m: &Option<Mapping>| m.as_ref().map_or_else(|| Slots::new(n), |m| Slots::mapped(n, m));
+    let slots = slots_of(net, &map);
+    let kernel_slots: Vec<Slots> = net.loops.iter().zip(&kernel_maps).map(|(l, m)| slots_of(&l.kernel, m)).collect();
+    let layout = Layout::new(net, slots.count, &kernel_slots.iter().map(|k| k.count).collect::<Vec<_>>());
+    stats.schedule = t.elapsed();
+    let isa = make_isa(opts)?;
+    let tail = layout.tail() as u32;
+    let outputs = net.outputs.iter().flatten().map(|s| tail + slots.slot[s.index()]).collect();
     let words = direct.map_or(16, Isa::vector_bytes) / 8 * opts.vectors;
     let signal_bytes = words * 8;
     let zeros: Vec<Vec<(usize, usize)>> =
@@ -236,10 +247,10 @@ pub fn compile(net: &Netlist, opts: &JitOptions) -> Result<JitKernel> {
     let t = Instant::now();
     let codes = if let Some(x86) = direct {
         let mut codes = Vec::with_capacity(net.loops.len() + 1);
-        for (l, ks) in net.loops.iter().zip(&kernel_slots) {
-            codes.push(super::x86::emit_loop(x86, l, ks, opts.vectors).ok_or_else(too_big)?);
+        for ((l, ks), km) in net.loops.iter().zip(&kernel_slots).zip(&kernel_maps) {
+            codes.push(super::x86::emit_loop(x86, l, ks, opts.vectors, km.as_ref()).ok_or_else(too_big)?);
         }
-        codes.push(super::x86::emit(x86, net, &slots, opts.vectors).ok_or_else(too_big)?);
+        codes.push(super::x86::emit(x86, net, &slots, opts.vectors, map.as_ref()).ok_or_else(too_big)?);
         codes
     } else {
         cranelift_codes(net, &slots, &kernel_slots, opts, &isa)?

@@ -4,6 +4,7 @@
 pub mod c;
 pub mod jit;
 pub mod layout;
+pub mod lut3;
 pub mod schedule;
 pub mod verilog;
 pub mod x86;

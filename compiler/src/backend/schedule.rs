@@ -40,23 +40,62 @@ pub struct Slots {
 impl Slots {
     /// Assigns slots to every signal of `net`.
     pub fn new(net: &Netlist) -> Slots {
+        Slots::assign(net, |g| {
+            let [a, b] = net.gates[g].reads();
+            let mut r = [0; 3];
+            let mut k = 0;
+            for s in [a, b.filter(|&b| Some(b) != a)].into_iter().flatten() {
+                r[k] = s.0;
+                k += 1;
+            }
+            Some((r, k))
+        })
+    }
+
+    /// Slots for code that emits only the roots of a three-input cut mapping, each reading its leaves; the
+    /// other gates are never written or read and get slot 0.
+    pub fn mapped(net: &Netlist, map: &super::lut3::Mapping) -> Slots {
+        Slots::assign(net, |g| {
+            map.root[g].then(|| {
+                let mut r = [0; 3];
+                r[..map.leaves[g].len()].copy_from_slice(&map.leaves[g]);
+                (r, map.leaves[g].len())
+            })
+        })
+    }
+
+    /// The slot assignment when gate `g` is emitted reading the distinct signals `reads(g)` (`None`: not
+    /// emitted, slot 0).
+    fn assign(net: &Netlist, reads: impl Fn(usize) -> Option<([u32; 3], usize)>) -> Slots {
         let ni = net.num_inputs;
         let n = net.num_signals();
+        let reads: Vec<Option<([u32; 3], usize)>> = (0..net.gates.len()).map(reads).collect();
         // last_use[s] = index (in signal numbering) of the last gate reading s; a signal nobody reads dies
-        // at its own gate.
-        let last_use = last_readers(net, (0..n as u32).collect(), |g| (ni + g) as u32);
+        // at its own gate; output count bits live to the end.
+        let mut last_use: Vec<u32> = (0..n as u32).collect();
+        for (g, r) in reads.iter().enumerate() {
+            for &s in r.as_ref().map_or(&[][..], |(r, k)| &r[..*k]) {
+                last_use[s as usize] = last_use[s as usize].max((ni + g) as u32);
+            }
+        }
+        for s in net.outputs.iter().flatten() {
+            last_use[s.index()] = u32::MAX;
+        }
         let mut slot: Vec<u32> = (0..ni as u32).collect();
         slot.resize(n, u32::MAX);
         let mut free: Vec<u32> = Vec::new();
         let mut count = ni;
         // Inputs that nobody reads free their slot at once.
         free.extend((0..ni as u32).filter(|&s| last_use[s as usize] == s));
-        for (g, gate) in net.gates.iter().enumerate() {
+        for (g, r) in reads.iter().enumerate() {
             let me = (ni + g) as u32;
-            let [ra, rb] = gate.reads();
-            for s in [ra, rb.filter(|&b| Some(b) != ra)].into_iter().flatten() {
-                if last_use[s.index()] == me {
-                    free.push(slot[s.index()]);
+            let Some((r, k)) = r else {
+                slot[me as usize] = 0;
+                continue;
+            };
+            for &s in &r[..*k] {
+                if last_use[s as usize] == me {
+                    free.push(slot[s as usize]);
                 }
             }
             slot[me as usize] = free.pop().unwrap_or_else(|| {

@@ -8,9 +8,11 @@
 //!
 //! - **AVX2** (VEX, 256-bit `ymm`): the op is one to three of `vpand`/`vpandn`/`vpor`/`vpxor`, with `ymm15` = all
 //!   ones for negations; `ymm0..=ymm14` cache values.
-//! - **AVX-512** (EVEX, 512-bit `zmm`): every gate is exactly one `vpternlogd` whose 8-bit truth table is the
-//!   gate's (the destination's old value is a don't-care input), reading at most one operand from memory; all
-//!   32 registers `zmm0..=zmm31` cache values.
+//! - **AVX-512** (EVEX, 512-bit `zmm`): one `vpternlogd` computes any function of three vectors, so the
+//!   emitter compiles the roots of a three-input cut mapping ([`super::lut3`]): a gate inside another's cone is
+//!   not emitted, a root is one `vpternlogd` whose 8-bit truth table is its cone's, reading at most one operand
+//!   from memory (with three leaves the destination is the third operand: a leaf that dies there, loaded, or
+//!   copied). A full adder is two instructions instead of five. All 32 registers `zmm0..=zmm31` cache values.
 //!
 //! The cache is LRU over recently loaded or computed values, so the operands of adder trees and of neighbouring
 //! gates are not reloaded. Every result that is read again from memory is stored, so correctness never depends
@@ -26,6 +28,7 @@
 use crate::GateOp;
 use crate::ir::{Gate, Loop, Netlist};
 
+use super::lut3::{self, Mapping};
 use super::schedule::Slots;
 
 /// The vector extension the emitted code uses.
@@ -240,6 +243,13 @@ impl Regs {
         Some(r as u8)
     }
 
+    /// Register `r` now holds `key` (its old value is overwritten in place).
+    fn rekey(&mut self, r: u8, key: (u32, u8)) {
+        self.clock += 1;
+        self.stamp[r as usize] = self.clock;
+        self.held[r as usize] = Some(key);
+    }
+
     /// The least recently used register not in `pinned`, now holding `key`.
     fn take(&mut self, key: (u32, u8), pinned: &[u8]) -> u8 {
         let r = (0..self.count).filter(|r| !pinned.contains(&(*r as u8))).min_by_key(|&r| self.stamp[r]).unwrap();
@@ -251,14 +261,16 @@ impl Regs {
 }
 
 /// Emits one function `extern "C" fn(base: *mut u8)` evaluating every gate of `net`; `None` if a
-/// displacement would not fit in 32 bits.
-pub fn emit(isa: Isa, net: &Netlist, slots: &Slots, vectors: usize) -> Option<Vec<u8>> {
+/// displacement would not fit in 32 bits. With a cut mapping (AVX-512 only; its outputs kept), only its
+/// roots are emitted, and `slots` must be [`Slots::mapped`].
+pub fn emit(isa: Isa, net: &Netlist, slots: &Slots, vectors: usize, map: Option<&Mapping>) -> Option<Vec<u8>> {
+    assert!(map.is_none() || isa == Isa::Avx512, "three-input cuts need vpternlogd");
     let stride = (vectors * isa.vector_bytes()) as i64;
     let loc = |s: u32| (RDI, slots.slot[s as usize] as i64 * stride);
-    let store = needed_stores(isa, net, vectors, &loc, net.outputs.iter().flatten().copied())?;
+    let store = needed_stores(isa, net, vectors, &loc, net.outputs.iter().flatten().copied(), map)?;
     let mut asm = Asm::new(isa, net.gates.len() * vectors * 24 + 16);
     asm.prologue();
-    gates(&mut asm, net, vectors, &loc, &store)?;
+    gates(&mut asm, net, vectors, &loc, &store, map)?;
     asm.epilogue();
     Some(asm.code)
 }
@@ -272,9 +284,10 @@ fn needed_stores(
     vectors: usize,
     loc: &dyn Fn(u32) -> (u8, i64),
     keep: impl Iterator<Item = crate::ir::Signal>,
+    map: Option<&Mapping>,
 ) -> Option<Vec<bool>> {
     let mut dry = Asm::new(isa, 0);
-    let (_, mut store) = gates(&mut dry, net, vectors, loc, &vec![true; net.num_signals()])?;
+    let (_, mut store) = gates(&mut dry, net, vectors, loc, &vec![true; net.num_signals()], map)?;
     for s in keep {
         store[s.index()] = true;
     }
@@ -284,8 +297,9 @@ fn needed_stores(
 /// Emits one function `extern "C" fn(temps: *mut u8, input: *const u8, output: *mut u8)` that evaluates
 /// `l`'s kernel at every position of its grid; `slots` are the kernel's. `input` points at the input
 /// buffer, `output` at output signal `out_start` of the output buffer. `None` if a displacement or step
-/// does not fit in 32 bits.
-pub fn emit_loop(isa: Isa, l: &Loop, slots: &Slots, vectors: usize) -> Option<Vec<u8>> {
+/// does not fit in 32 bits. A cut mapping is as for [`emit`] (the kernel's outputs kept).
+pub fn emit_loop(isa: Isa, l: &Loop, slots: &Slots, vectors: usize, map: Option<&Mapping>) -> Option<Vec<u8>> {
+    assert!(map.is_none() || isa == Isa::Avx512, "three-input cuts need vpternlogd");
     let vb = isa.vector_bytes() as i64;
     let stride = vectors as i64 * vb;
     let kernel = &l.kernel;
@@ -309,8 +323,8 @@ pub fn emit_loop(isa: Isa, l: &Loop, slots: &Slots, vectors: usize) -> Option<Ve
     asm.code.extend_from_slice(&cols.to_le_bytes());
     asm.code.extend_from_slice(&[0x49, 0x89, 0xF1, 0x49, 0x89, 0xD2]); // mov r9, rsi; mov r10, rdx
     let col = asm.code.len();
-    let store = needed_stores(isa, kernel, vectors, &loc, l.kernel_outputs())?;
-    let (mut regs, _) = gates(&mut asm, kernel, vectors, &loc, &store)?;
+    let store = needed_stores(isa, kernel, vectors, &loc, l.kernel_outputs(), map)?;
+    let (mut regs, _) = gates(&mut asm, kernel, vectors, &loc, &store, map)?;
     // Copy every output channel to its place in the output buffer.
     for (s, &w) in l.kernel_outputs().zip(&l.writes) {
         for v in 0..vectors {
@@ -353,6 +367,7 @@ fn gates(
     vectors: usize,
     loc: &dyn Fn(u32) -> (u8, i64),
     store: &[bool],
+    map: Option<&Mapping>,
 ) -> Option<(Regs, Vec<bool>)> {
     let isa = asm.isa;
     let vb = isa.vector_bytes() as i64;
@@ -370,6 +385,11 @@ fn gates(
     let ni = net.num_inputs;
     for (g, &Gate { op, a, b }) in net.gates.iter().enumerate() {
         let me = (ni + g) as u32;
+        // With a cut mapping, gates inside another gate's cone are not emitted.
+        if map.is_some_and(|m| !m.root[g]) {
+            continue;
+        }
+        let cut = map.filter(|m| m.expanded[g]);
         for v in 0..vectors {
             let vk = v as u8;
             let mut pinned = [u8::MAX; 2];
@@ -397,6 +417,7 @@ fn gates(
             };
             let (sa, sb) = (a.0, b.0);
             let out = match (isa, op.id()) {
+                _ if let Some(m) = cut => lut_gate(asm, &mut regs, net, m, g, vk, &mut reg, &rm),
                 (_, 3) => reg(&mut regs, asm, sa),
                 (_, 5) => reg(&mut regs, asm, sb),
                 (Isa::Avx512, _) => ternlog_gate(asm, &mut regs, op, me, vk, sa, sb, &mut reg, &rm),
@@ -447,6 +468,80 @@ fn gates(
         }
     }
     Some((regs, from_memory.into_iter().map(std::cell::Cell::into_inner).collect()))
+}
+
+/// A gate computed from its cut's leaves (one to three; none for a constant cone) by one `vpternlogd`. With
+/// three leaves the destination register is an operand: it is a cached leaf that dies here (overwritten in
+/// place), else an uncached leaf loaded into it, else a copy of a cached leaf. Of the other leaves, cached
+/// ones take the register operand, so that an uncached one is read from memory.
+#[allow(clippy::too_many_arguments)]
+fn lut_gate(
+    asm: &mut Asm,
+    regs: &mut Regs,
+    net: &Netlist,
+    map: &Mapping,
+    g: usize,
+    vk: u8,
+    reg: &mut dyn FnMut(&mut Regs, &mut Asm, u32) -> u8,
+    rm: &dyn Fn(&mut Regs, u32) -> Rm,
+) -> u8 {
+    let me = (net.num_inputs + g) as u32;
+    let mut order = map.leaves[g].clone();
+    // Cached leaves first (stable: the order is otherwise the leaves').
+    order.sort_by_key(|&s| regs.find((s, vk)).is_none());
+    match order[..] {
+        [] => {
+            let d = regs.take((me, vk), &[]);
+            asm.ternlog(d, d, Rm::Reg(d), lut3::table(net, g, &[], &[]));
+            d
+        }
+        [x] => {
+            let m = rm(regs, x);
+            let d = regs.take((me, vk), &[pinned_reg(m)]);
+            asm.ternlog(d, d, m, lut3::table(net, g, &order, &[2]));
+            d
+        }
+        [x, y] => {
+            let rx = reg(regs, asm, x);
+            let my = rm(regs, y);
+            let d = regs.take((me, vk), &[rx, pinned_reg(my)]);
+            asm.ternlog(d, rx, my, lut3::table(net, g, &order, &[1, 2]));
+            d
+        }
+        [_, _, _] => {
+            let dies = |s: u32| map.last_reader[s as usize] == Some(g as u32);
+            // The destination leaf: a cached one that dies here, else an uncached one (the last), else the first.
+            let cached = |regs: &mut Regs, s: u32| regs.find((s, vk)).is_some();
+            let pick = (0..3)
+                .find(|&i| dies(order[i]) && cached(regs, order[i]))
+                .or_else(|| (0..3).rev().find(|&i| !cached(regs, order[i])))
+                .unwrap_or(0);
+            let dest = order.remove(pick);
+            let (y, z) = (order[0], order[1]);
+            let ry = reg(regs, asm, y);
+            let mz = rm(regs, z);
+            let d = match regs.find((dest, vk)) {
+                Some(r) if dies(dest) => {
+                    regs.rekey(r, (me, vk));
+                    r
+                }
+                Some(r) => {
+                    let d = regs.take((me, vk), &[r, ry, pinned_reg(mz)]);
+                    asm.ternlog(d, r, Rm::Reg(r), lut3::PATTERNS[1]);
+                    d
+                }
+                None => {
+                    let Rm::Mem(base, disp) = rm(regs, dest) else { unreachable!("an uncached leaf") };
+                    let d = regs.take((me, vk), &[ry, pinned_reg(mz)]);
+                    asm.load(d, (base, disp));
+                    d
+                }
+            };
+            asm.ternlog(d, ry, mz, lut3::table(net, g, &[dest, y, z], &[0, 1, 2]));
+            d
+        }
+        _ => unreachable!("a cut has at most three leaves"),
+    }
 }
 
 /// The operands of a symmetric use ordered so that a cached one comes first (it stays in its register; the
