@@ -287,11 +287,17 @@ fn conv_preset_trains_compiles_and_runs() {
     let b: serde_json::Value =
         serde_json::from_str(&ok(&["bench", s(&m), "--batch", "2048", "--repeat", "1", "--json"])).unwrap();
     assert!(b["images_per_second"].as_f64().unwrap() > 0.0);
-    // Automatic vectors per signal: both candidates timed, the chosen one is what the engine runs.
-    let chosen = b["vector_timing"]["chosen"].as_u64().unwrap_or(0);
-    assert!([1, 2].contains(&chosen), "{b}");
-    assert_eq!(b["vector_timing"]["images_per_second"].as_array().map(Vec::len), Some(2), "{b}");
-    assert_eq!(b["engine_report"]["vectors"], chosen.to_string(), "{b}");
+    // Automatic vectors per signal: every candidate timed, the chosen one is what the engine runs.
+    let timed = &b["vector_timing"];
+    let candidates: Vec<&str> = timed["candidates"].as_array().unwrap().iter().filter_map(|c| c.as_str()).collect();
+    assert!(candidates.len() >= 2, "{b}");
+    assert_eq!(timed["images_per_second"].as_array().map(Vec::len), Some(candidates.len()), "{b}");
+    let chosen = timed["chosen"].as_str().unwrap_or("");
+    assert!(candidates.contains(&chosen), "{b}");
+    let vectors = timed["chosen_vectors"].as_u64().unwrap_or(0);
+    assert_eq!(b["engine_report"]["vectors"], vectors.to_string(), "{b}");
+    let codegen = b["engine_report"]["codegen"].as_str().unwrap_or("").to_lowercase();
+    assert_eq!(chosen, format!("{codegen}x{vectors}"), "{b}");
     ok(&["emit", "c", s(&m), "-o", s(&dir.path().join("c"))]);
     let e = fails(&["train", "--arch", "conv", "--preset", "mnist-xl", "-o", s(&m)]);
     assert!(e.contains("mnist-xl") && e.contains("mnist-s"), "{e}");

@@ -5,7 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use lgn_compiler::backend::jit::{self, JitOptions};
+use lgn_compiler::backend::jit::{self, Codegen, JitOptions};
+use lgn_compiler::backend::x86::Isa;
 use lgn_compiler::passes::{self, OptLevel};
 use lgn_compiler::{Model, Netlist};
 
@@ -93,19 +94,68 @@ pub struct Compiled {
 /// Vectors per signal timed against each other when the JIT options leave the choice open.
 pub const VECTOR_CANDIDATES: [usize; 2] = [1, 2];
 
-/// How the JIT's vectors per signal were chosen by timing ([`tune::fastest`]).
+/// One JIT configuration timed against others: a code generator and a block size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// The code generator ([`Codegen::Auto`] is resolved before timing).
+    pub codegen: Codegen,
+    /// Vectors per signal.
+    pub vectors: usize,
+}
+
+impl std::fmt::Display for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}x{}", codegen_name(self.codegen), self.vectors)
+    }
+}
+
+/// The lower-case name of a code generator, as `--codegen` spells it.
+pub fn codegen_name(c: Codegen) -> &'static str {
+    match c {
+        Codegen::Auto => "auto",
+        Codegen::Cranelift => "cranelift",
+        Codegen::Avx2 => "avx2",
+        Codegen::Avx512 => "avx512",
+    }
+}
+
+/// The configurations timed when `opts` leave vectors per signal open: each of [`VECTOR_CANDIDATES`] with the
+/// code generator of `opts` (automatic: AVX2 if the CPU has it, else Cranelift), and, when the code generator
+/// is automatic and the CPU has AVX-512, one vector of AVX-512 (faster than AVX2 on the convolutional
+/// networks measured, slower on wide dense ones: the CPU decides).
+pub fn candidates(opts: &JitOptions) -> Vec<Candidate> {
+    let base = match opts.codegen {
+        Codegen::Auto if Isa::Avx2.available() => Codegen::Avx2,
+        Codegen::Auto => Codegen::Cranelift,
+        c => c,
+    };
+    let mut c: Vec<Candidate> = VECTOR_CANDIDATES.iter().map(|&vectors| Candidate { codegen: base, vectors }).collect();
+    if opts.codegen == Codegen::Auto && Isa::Avx512.available() {
+        c.push(Candidate { codegen: Codegen::Avx512, vectors: 1 });
+    }
+    c
+}
+
+/// How the JIT's code generator and vectors per signal were chosen by timing ([`tune::fastest`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct VectorTiming {
-    /// The vectors per signal of each candidate.
-    pub candidates: Vec<usize>,
+    /// The configurations timed.
+    pub candidates: Vec<Candidate>,
     /// Their timing; `timing.best` indexes `candidates`.
     pub timing: tune::Timing,
+}
+
+impl VectorTiming {
+    /// The configuration chosen.
+    pub fn chosen(&self) -> Candidate {
+        self.candidates[self.timing.best]
+    }
 }
 
 impl std::fmt::Display for VectorTiming {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let t = &self.timing;
-        write!(f, "{} (", self.candidates[t.best])?;
+        write!(f, "{} (", self.chosen())?;
         for (i, (v, r)) in self.candidates.iter().zip(&t.samples_per_second).enumerate() {
             write!(f, "{}{v}: {:.3} M/s", if i > 0 { ", " } else { "" }, r / 1e6)?;
         }
@@ -119,15 +169,19 @@ fn timed_vectors(net: &Netlist, opts: &JitOptions) -> bool {
     opts.vectors == 0 && jit::auto_vectors(net) > 1
 }
 
-/// A JIT classifier for each of [`VECTOR_CANDIDATES`], and the one that predicts fastest on the current pool.
+/// A JIT classifier for each of [`candidates`], and the one that predicts fastest on the current pool.
 fn fastest_jit(model: &Model, net: &Netlist, opts: &JitOptions) -> Result<(Classifier, VectorTiming)> {
-    let mut clfs = VECTOR_CANDIDATES
+    let candidates = candidates(opts);
+    let mut clfs = candidates
         .iter()
-        .map(|&vectors| Classifier::new(model, Box::new(JitEngine::new(net, &JitOptions { vectors, ..opts.clone() })?)))
+        .map(|c| {
+            let o = JitOptions { vectors: c.vectors, codegen: c.codegen, ..opts.clone() };
+            Classifier::new(model, Box::new(JitEngine::new(net, &o)?))
+        })
         .collect::<Result<Vec<_>>>()?;
     let timing = tune::fastest(&clfs.iter().collect::<Vec<_>>());
     let clf = clfs.swap_remove(timing.best);
-    Ok((clf, VectorTiming { candidates: VECTOR_CANDIDATES.to_vec(), timing }))
+    Ok((clf, VectorTiming { candidates, timing }))
 }
 
 /// The engine of `kind` for `net`.
@@ -148,8 +202,8 @@ fn engine(model: &Model, net: &Netlist, kind: EngineKind, opts: &CompileOptions)
 }
 
 /// Lowers `model`, optimises the netlist and builds the chosen engine. Run it on the rayon pool that will
-/// evaluate the model: with automatic vectors per signal, the JIT compiles each of [`VECTOR_CANDIDATES`] and
-/// keeps the one that predicts fastest there (the predictions are the same; only speed differs).
+/// evaluate the model: with automatic vectors per signal, the JIT compiles each of [`candidates`] and keeps
+/// the one that predicts fastest there (the predictions are the same; only speed differs).
 pub fn compile(model: &Model, opts: &CompileOptions) -> Result<Compiled> {
     let t = Instant::now();
     let (net, _) = passes::optimize(&lgn_compiler::lower(model), opts.opt);

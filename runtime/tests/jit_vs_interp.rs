@@ -109,16 +109,19 @@ proptest! {
 /// the classifier it keeps predicts like the interpreter; given vectors are compiled as given, untimed.
 #[test]
 fn timed_block_size_is_a_candidate_and_predicts_like_the_interpreter() {
-    use lgn_runtime::compile::{CompileOptions, EngineKind, VECTOR_CANDIDATES, compile};
+    use lgn_runtime::compile::{CompileOptions, EngineKind, candidates, codegen_name, compile};
     let model = lgn_compiler::model::RandomSpec::dense(100, 2, 3, 300, 10, 4).build().unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let auto = pool.install(|| compile(&model, &CompileOptions::default())).unwrap();
     let timing = auto.vector_timing.as_ref().expect("automatic vectors are timed");
     assert_eq!(timing.timing.threads, 2);
-    assert_eq!(timing.timing.samples_per_second.len(), VECTOR_CANDIDATES.len());
-    let chosen = timing.candidates[timing.timing.best];
-    let reported = auto.clf.engine().report().into_iter().find(|(k, _)| *k == "vectors").expect("a vectors line");
-    assert_eq!(reported.1, chosen.to_string());
+    assert_eq!(timing.candidates, candidates(&JitOptions::default()));
+    assert_eq!(timing.timing.samples_per_second.len(), timing.candidates.len());
+    let chosen = timing.chosen();
+    let report = auto.clf.engine().report();
+    let line = |key: &str| report.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()).expect("a report line");
+    assert_eq!(line("vectors"), chosen.vectors.to_string());
+    assert_eq!(line("codegen").to_lowercase(), codegen_name(chosen.codegen));
 
     let interp = compile(&model, &CompileOptions { engine: EngineKind::Interp, ..Default::default() }).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(5);

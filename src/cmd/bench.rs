@@ -20,8 +20,10 @@ pub fn run(a: BenchArgs) -> Result<()> {
             "batch": a.batch, "lanes_per_block": clf.block(), "netlist_gates": gates, "evaluated_gates": evaluated,
             "compile_seconds": compile_time.as_secs_f64(), "seconds": secs, "images_per_second": ips,
             "vector_timing": vector_timing.as_ref().map(|v| json!({
-                "candidates": v.candidates, "images_per_second": v.timing.samples_per_second,
-                "chosen": v.candidates[v.timing.best], "seconds": v.timing.time.as_secs_f64(),
+                "candidates": v.candidates.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "images_per_second": v.timing.samples_per_second,
+                "chosen": v.chosen().to_string(), "chosen_vectors": v.chosen().vectors,
+                "seconds": v.timing.time.as_secs_f64(),
             })),
             "ns_per_image": 1e9 / ips, "gate_samples_per_second_per_core": per_core,
             "engine_report": clf.engine().report().into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
@@ -37,7 +39,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
     println!("engine          {} ({} lanes per block), {threads} thread(s)", clf.engine().name(), clf.block());
     println!("compile time    {:.1} ms", compile_time.as_secs_f64() * 1e3);
     if let Some(v) = &vector_timing {
-        println!("  vectors timed {v}");
+        println!("  timed         {v}");
     }
     for (k, v) in clf.engine().report() {
         println!("  {k:<14}{v}");

@@ -73,7 +73,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let super::Compiled { clf, time: compile_time, vector_timing, .. } = super::compile(&m, &a.run)?;
     println!("compiled   {} engine in {:.1} ms", clf.engine().name(), compile_time.as_secs_f64() * 1e3);
     if let Some(v) = vector_timing {
-        println!("vectors    {v}");
+        println!("timed      {v}");
     }
     let pred = super::with_threads(&a.run, || clf.predict(test.inputs()))??;
     let (acc, _) = super::score(&pred, &test.y, m.classes);

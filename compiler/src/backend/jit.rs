@@ -41,8 +41,9 @@ pub enum OptLevel {
 /// Who generates the machine code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Codegen {
-    /// The AVX2 emitter when the CPU has AVX2, else Cranelift. (AVX-512 is not chosen by itself: on the one
-    /// AVX-512 host measured it was no faster than AVX2, the evaluation being bound by memory traffic.)
+    /// The AVX2 emitter when the CPU has AVX2, else Cranelift. (AVX-512 is not chosen here: it was faster than
+    /// AVX2 on some networks and slower on others, so `lgn_runtime::compile` times it against AVX2 when the
+    /// vectors per signal are automatic too.)
     Auto,
     /// Cranelift IR, 128-bit vectors (portable).
     Cranelift,
