@@ -55,6 +55,8 @@ pub struct Encoder {
     biased: Vec<i8>,
     /// For u8 inputs, per threshold and chunk: the bits that are 1 for every byte value (threshold below 0).
     always: Vec<u64>,
+    /// Compare 64 bytes in one AVX-512BW instruction (detected once) instead of four SSE2 ones.
+    avx512bw: bool,
 }
 
 impl Encoder {
@@ -86,6 +88,7 @@ impl Encoder {
             thresholds,
             biased,
             always,
+            avx512bw: has_avx512bw(),
         }
     }
 
@@ -101,6 +104,26 @@ impl Encoder {
 
     /// Computes the encoded bits of one u8 sample into `row` (`chunks` words); `tail` is 64 bytes of scratch.
     fn row_u8(&self, x: &[u8], tail: &mut [u8; 64], row: &mut [u64]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx512bw {
+            // SAFETY: the CPU has AVX-512BW (`has_avx512bw` at construction).
+            unsafe { self.row_u8_avx512(x, tail, row) };
+            return;
+        }
+        self.row_u8_with::<false>(x, tail, row)
+    }
+
+    /// [`Encoder::row_u8`] compiled for AVX-512BW.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512bw")]
+    fn row_u8_avx512(&self, x: &[u8], tail: &mut [u8; 64], row: &mut [u64]) {
+        self.row_u8_with::<true>(x, tail, row)
+    }
+
+    /// The body of [`Encoder::row_u8`]: with `AVX512`, 64-byte compares are AVX-512BW instructions (only
+    /// called where the CPU has them).
+    #[inline(always)]
+    fn row_u8_with<const AVX512: bool>(&self, x: &[u8], tail: &mut [u8; 64], row: &mut [u64]) {
         let f = self.features;
         let full = f / 64;
         if full < self.fchunks {
@@ -111,7 +134,13 @@ impl Encoder {
             for c in 0..self.fchunks {
                 let xs: &[u8] = if c < full { &x[c * 64..c * 64 + 64] } else { &tail[..] };
                 let at = (j * self.fchunks + c) * 64;
-                let m = gt_mask64(xs, &self.biased[at..at + 64]) | self.always[at / 64];
+                let thr = &self.biased[at..at + 64];
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `AVX512` is only set on the path that checked for AVX-512BW.
+                let m = if AVX512 { unsafe { gt_mask64_avx512(xs, thr) } } else { gt_mask64(xs, thr) };
+                #[cfg(not(target_arch = "x86_64"))]
+                let m = gt_mask64(xs, thr);
+                let m = m | self.always[at / 64];
                 // Insert the chunk's bits at bit offset j * features + 64c of the row.
                 let off = j * f + c * 64;
                 let (w, sh) = (off / 64, off % 64);
@@ -183,6 +212,33 @@ impl Default for PackBuffer {
     }
 }
 
+/// Whether this CPU has AVX-512BW.
+fn has_avx512bw() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512bw")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`gt_mask64`] in one AVX-512BW compare.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512bw")]
+#[inline]
+fn gt_mask64_avx512(xs: &[u8], biased: &[i8]) -> u64 {
+    use std::arch::x86_64::*;
+    assert!(xs.len() >= 64 && biased.len() >= 64);
+    // SAFETY: both slices hold at least 64 bytes (asserted); unaligned loads.
+    unsafe {
+        let x = _mm512_loadu_si512(xs.as_ptr() as *const _);
+        let t = _mm512_loadu_si512(biased.as_ptr() as *const _);
+        _mm512_cmpgt_epi8_mask(_mm512_xor_si512(x, _mm512_set1_epi8(0x80u8 as i8)), t)
+    }
+}
+
 /// Bit `i` = `xs[i] > thr[i]` (unsigned), where `biased[i] = thr[i] ^ 0x80`.
 #[inline]
 fn gt_mask64(xs: &[u8], biased: &[i8]) -> u64 {
@@ -227,27 +283,32 @@ mod tests {
             (Comparison::Gt, vec![-3.0, 0.0, 0.5, 100.0, 254.5, 255.0, 300.0]),
             (Comparison::Ge, vec![-3.0, 0.0, 0.5, 100.0, 254.5, 255.0, 300.0]),
         ] {
-            let features = 37;
-            let k = values.len();
-            let t = Threshold { features, per_feature: k, shared: true, comparison, values };
-            let enc = Encoder::new(&t);
-            let n = 150;
-            let words = 3;
-            let xs: Vec<u8> = (0..n * features).map(|i| (i * 97 % 256) as u8).collect();
-            let xf: Vec<f32> = xs.iter().map(|&v| v as f32).collect();
-            let mut buf = PackBuffer::default();
-            let mut p8 = vec![!0u64; enc.bits() * words];
-            let mut pf = vec![!0u64; enc.bits() * words];
-            enc.pack(Inputs::U8(&xs), words, &mut p8, &mut buf);
-            enc.pack(Inputs::F32(&xf), words, &mut pf, &mut buf);
-            assert_eq!(p8, pf);
-            for s in 0..64 * words {
-                for f in 0..features {
-                    for j in 0..k {
-                        let i = j * features + f;
-                        let got = (p8[i * words + s / 64] >> (s % 64)) & 1 == 1;
-                        let expect = s < n && naive_bit(&t, xf[s * features + f], f, j);
-                        assert_eq!(got, expect, "sample {s} bit {i}");
+            for (features, avx512bw) in [(37, false), (150, false), (37, true), (150, true)] {
+                if avx512bw && !has_avx512bw() {
+                    continue;
+                }
+                let k = values.len();
+                let t = Threshold { features, per_feature: k, shared: true, comparison, values: values.clone() };
+                // Both compare paths (the AVX-512BW one where the CPU has it).
+                let enc = Encoder { avx512bw, ..Encoder::new(&t) };
+                let n = 150;
+                let words = 3;
+                let xs: Vec<u8> = (0..n * features).map(|i| (i * 97 % 256) as u8).collect();
+                let xf: Vec<f32> = xs.iter().map(|&v| v as f32).collect();
+                let mut buf = PackBuffer::default();
+                let mut p8 = vec![!0u64; enc.bits() * words];
+                let mut pf = vec![!0u64; enc.bits() * words];
+                enc.pack(Inputs::U8(&xs), words, &mut p8, &mut buf);
+                enc.pack(Inputs::F32(&xf), words, &mut pf, &mut buf);
+                assert_eq!(p8, pf);
+                for s in 0..64 * words {
+                    for f in 0..features {
+                        for j in 0..k {
+                            let i = j * features + f;
+                            let got = (p8[i * words + s / 64] >> (s % 64)) & 1 == 1;
+                            let expect = s < n && naive_bit(&t, xf[s * features + f], f, j);
+                            assert_eq!(got, expect, "sample {s} bit {i} (avx512bw {avx512bw})");
+                        }
                     }
                 }
             }
