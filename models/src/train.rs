@@ -263,6 +263,14 @@ fn structure_matches(fingerprint: &str, cfg: &TrainConfig, train: &Dataset, clas
         && fingerprint.ends_with(&format!(" features {} classes {classes}", train.features()))
 }
 
+/// Reads the checkpoint at `path`; a missing file is an error saying what could not be done (`what`).
+fn read_checkpoint(path: &std::path::Path, what: &str) -> Result<checkpoint::Checkpoint> {
+    if !path.exists() {
+        return Err(Error::Config(format!("cannot {what}: no checkpoint at {}", path.display())));
+    }
+    checkpoint::load(path)
+}
+
 /// Loads a checkpoint's logits into `net` (`what` names the operation in errors); the caller has checked
 /// its fingerprint. Returns the rest of the checkpoint (optimizer state and history).
 fn load_logits(
@@ -298,10 +306,7 @@ fn fine_tune_start(
     net: &mut LogicNet,
     device: &Device,
 ) -> Result<()> {
-    if !path.exists() {
-        return Err(Error::Config(format!("cannot fine-tune: no checkpoint at {}", path.display())));
-    }
-    let c = checkpoint::load(path)?;
+    let c = read_checkpoint(path, "fine-tune")?;
     if !structure_matches(&c.fingerprint, cfg, train, classes) {
         return Err(Error::Config(format!(
             "cannot fine-tune from {}: it belongs to another network (architecture, thresholds, seed or data shape differ)\n  checkpoint: {}\n  now:        {}",
@@ -323,10 +328,7 @@ fn restore(
     device: &Device,
 ) -> Result<(OptimizerRecord, History)> {
     let path = cfg.checkpoint.as_ref().ok_or_else(|| Error::Config("resuming needs a checkpoint path".into()))?;
-    if !path.exists() {
-        return Err(Error::Config(format!("cannot resume: no checkpoint at {}", path.display())));
-    }
-    let c = checkpoint::load(path)?;
+    let c = read_checkpoint(path, "resume")?;
     if c.fingerprint != fingerprint {
         return Err(Error::Config(format!(
             "cannot resume from {}: it was made with another configuration or data set\n  checkpoint: {}\n  now:        {fingerprint}",

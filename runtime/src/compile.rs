@@ -105,17 +105,7 @@ pub struct Candidate {
 
 impl std::fmt::Display for Candidate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}x{}", codegen_name(self.codegen), self.vectors)
-    }
-}
-
-/// The lower-case name of a code generator, as `--codegen` spells it.
-pub fn codegen_name(c: Codegen) -> &'static str {
-    match c {
-        Codegen::Auto => "auto",
-        Codegen::Cranelift => "cranelift",
-        Codegen::Avx2 => "avx2",
-        Codegen::Avx512 => "avx512",
+        write!(f, "{}x{}", self.codegen.name(), self.vectors)
     }
 }
 

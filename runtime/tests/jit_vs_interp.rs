@@ -109,7 +109,7 @@ proptest! {
 /// the classifier it keeps predicts like the interpreter; given vectors are compiled as given, untimed.
 #[test]
 fn timed_block_size_is_a_candidate_and_predicts_like_the_interpreter() {
-    use lgn_runtime::compile::{CompileOptions, EngineKind, candidates, codegen_name, compile};
+    use lgn_runtime::compile::{CompileOptions, EngineKind, candidates, compile};
     let model = lgn_compiler::model::RandomSpec::dense(100, 2, 3, 300, 10, 4).build().unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let auto = pool.install(|| compile(&model, &CompileOptions::default())).unwrap();
@@ -121,7 +121,7 @@ fn timed_block_size_is_a_candidate_and_predicts_like_the_interpreter() {
     let report = auto.clf.engine().report();
     let line = |key: &str| report.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()).expect("a report line");
     assert_eq!(line("vectors"), chosen.vectors.to_string());
-    assert_eq!(line("codegen").to_lowercase(), codegen_name(chosen.codegen));
+    assert_eq!(line("codegen").to_lowercase(), chosen.codegen.name());
 
     let interp = compile(&model, &CompileOptions { engine: EngineKind::Interp, ..Default::default() }).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(5);

@@ -53,6 +53,18 @@ pub enum Codegen {
     Avx512,
 }
 
+impl Codegen {
+    /// The lower-case name, as `--codegen` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codegen::Auto => "auto",
+            Codegen::Cranelift => "cranelift",
+            Codegen::Avx2 => "avx2",
+            Codegen::Avx512 => "avx512",
+        }
+    }
+}
+
 /// Options of the JIT backend. The defaults were chosen by measurement (see the JIT issue note).
 #[derive(Clone, Debug)]
 pub struct JitOptions {
