@@ -65,37 +65,32 @@ pub fn lower(model: &Model) -> Netlist {
 }
 
 /// Lowers the spatial layers to loops. Each map is stored with the zero border its reader needs (the next
-/// convolution's padding), so that no loop tests bounds; a padding pass is inserted when the encoder's map
-/// itself needs a border.
+/// layer's padding), so that no loop tests bounds; a padding pass is inserted when the encoder's map itself
+/// needs a border. A zero border serves both readers: a convolution's padding reads 0, and 0 leaves an OR
+/// unchanged.
 fn lower_spatial(model: &Model) -> Vec<Loop> {
     let mut loops = Vec::new();
     let Some(mut map) = model.input_map() else { return loops };
     let mut pad = 0;
     let layers = &model.layers;
-    // The zero border that the layer after `i` reads.
-    let border = |i: usize| match layers.get(i + 1) {
+    // The zero border that layer `i` reads.
+    let padding = |i: usize| match layers.get(i) {
         Some(Layer::TreeConv(c)) => c.padding,
+        Some(Layer::OrPool(p)) => p.padding,
         _ => 0,
     };
     for (i, layer) in layers.iter().enumerate() {
-        match layer {
-            Layer::TreeConv(c) => {
-                if c.padding != pad {
-                    loops.push(pad_loop(map, c.padding));
-                }
-                let l = conv_loop(c, i, border(i));
-                map = c.output().expect("validated");
-                pad = border(i);
-                loops.push(l);
-            }
-            Layer::OrPool(p) => {
-                debug_assert_eq!(pad, 0, "only a convolution reads a bordered map");
-                loops.push(pool_loop(p, i, border(i)));
-                map = p.output().expect("validated");
-                pad = border(i);
-            }
-            _ => {}
+        let (l, out) = match layer {
+            Layer::TreeConv(c) => (conv_loop(c, i, padding(i + 1)), c.output()),
+            Layer::OrPool(p) => (pool_loop(p, i, padding(i + 1)), p.output()),
+            _ => continue,
+        };
+        if padding(i) != pad {
+            loops.push(pad_loop(map, padding(i)));
         }
+        loops.push(l);
+        map = out.expect("validated");
+        pad = padding(i + 1);
     }
     loops
 }
@@ -171,7 +166,8 @@ fn conv_loop(c: &TreeConv, layer: usize, border: usize) -> Loop {
 
 /// OR pooling: a balanced OR tree per channel over its window.
 fn pool_loop(p: &OrPool, layer: usize, border: usize) -> Loop {
-    let [ch, h, w] = p.input;
+    let ch = p.input[0];
+    let (h, w, in_len) = padded(p.input, p.padding);
     let win = p.size * p.size;
     let mut kernel = Netlist::new(ch * win);
     let mut reads = Vec::with_capacity(ch * win);
@@ -194,7 +190,7 @@ fn pool_loop(p: &OrPool, layer: usize, border: usize) -> Loop {
     Loop {
         name: format!("or_pool {layer}"),
         kernel,
-        in_len: ch * h * w,
+        in_len,
         out_len,
         reads,
         writes,

@@ -63,7 +63,7 @@ pub fn random_netlist(seed: u64, max_inputs: usize, max_gates: usize) -> Netlist
 }
 
 /// A random small convolutional model (tree convolutions with random depth, kernel, stride and padding, OR
-/// pools, dense layers, random gates) drawn from `seed`, for property tests of every backend.
+/// pools with random window, stride and padding, dense layers, random gates) drawn from `seed`, for property tests of every backend.
 pub fn random_conv_model(seed: u64) -> crate::Model {
     use crate::model::random::{Block, ConvSpec};
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -85,11 +85,12 @@ pub fn random_conv_model(seed: u64) -> crate::Model {
             w = (w + 2 * padding - kernel) / stride + 1;
             blocks.push(Block::Conv { channels: ch, kernel, stride, padding, depth: rng.random_range(1..=3u32) });
         } else {
-            let size = rng.random_range(1..=2usize).min(h).min(w);
+            let size = rng.random_range(1..=3usize).min(h).min(w);
             let stride = rng.random_range(1..=2usize);
-            h = (h - size) / stride + 1;
-            w = (w - size) / stride + 1;
-            blocks.push(Block::Pool { size, stride });
+            let padding = rng.random_range(0..=size / 2);
+            h = (h + 2 * padding - size) / stride + 1;
+            w = (w + 2 * padding - size) / stride + 1;
+            blocks.push(Block::Pool { size, stride, padding });
         }
     }
     let mut width = ch * h * w;

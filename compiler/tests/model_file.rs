@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use lgn_compiler::model::{self, RandomSpec};
+use lgn_compiler::model::{self, Layer, RandomSpec};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use serde_json::{Value, json};
 
@@ -204,4 +204,33 @@ fn conv_layers_round_trip_and_bad_conv_files() {
     let mut q = parts(&bytes);
     q.header["input_shape"] = json!([784]);
     assert!(load_err(&build(&q)).contains("feature map"));
+    // A pool padded by more than half its window.
+    let mut q = parts(&bytes);
+    q.header["layers"][2]["padding"] = json!(2);
+    assert!(load_err(&build(&q)).contains("padding"));
+}
+
+/// A padded OR pool (torchlogix' `OrPooling2d(padding=1)`) round-trips, is written as version 4 (which an
+/// older reader refuses by its version), and its header field is absent when the padding is 0.
+#[test]
+fn padded_pools_are_version_4() {
+    use lgn_compiler::model::random::{Block, ConvSpec};
+    let blocks = vec![
+        Block::Conv { channels: 3, kernel: 3, stride: 1, padding: 0, depth: 2 },
+        Block::Pool { size: 2, stride: 2, padding: 1 },
+        Block::Dense { width: 20 },
+    ];
+    let spec = ConvSpec { input_shape: vec![1, 9, 9], thresholds: 2, blocks, classes: 2, tau: 1.0, seed: 3 };
+    let m = spec.build().unwrap();
+    let Layer::OrPool(pool) = &m.layers[2] else { panic!("layer 2 is the pool") };
+    // 7x7 padded to 9x9: four 2x2 windows per side.
+    assert_eq!(pool.output(), Some([3, 4, 4]));
+    let bytes = model::to_bytes(&m).unwrap();
+    assert_eq!(model::from_bytes(&bytes, Path::new("p.lgn")).unwrap(), m);
+    let p = parts(&bytes);
+    assert_eq!(p.header["version"], 4);
+    assert_eq!(p.header["layers"][2]["padding"], 1);
+    let unpadded = lgn_compiler::model::random::preset("mnist-s", 0.25, 1).unwrap().build().unwrap();
+    let p = parts(&model::to_bytes(&unpadded).unwrap());
+    assert!(p.header["layers"][2].get("padding").is_none(), "{}", p.header["layers"][2]);
 }

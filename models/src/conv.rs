@@ -57,10 +57,16 @@ impl ConvNet {
                     for c in 0..ch {
                         for y in 0..o[1] {
                             for x in 0..o[2] {
-                                for k in 0..p.size * p.size {
-                                    let (iy, ix) = (y * p.stride + k / p.size, x * p.stride + k % p.size);
-                                    a.push((c * h * w + iy * w + ix) as u32);
-                                }
+                                // A padded window's cells outside the map read one of its cells inside
+                                // (validation keeps padding <= size / 2, so there is one): the max does not
+                                // change, as the OR does not change with a 0.
+                                let cell = |k: usize| {
+                                    let iy = (y * p.stride + k / p.size).checked_sub(p.padding).filter(|&v| v < h)?;
+                                    let ix = (x * p.stride + k % p.size).checked_sub(p.padding).filter(|&v| v < w)?;
+                                    Some((c * h * w + iy * w + ix) as u32)
+                                };
+                                let inside = (0..p.size * p.size).find_map(cell).expect("a window has a cell");
+                                a.extend((0..p.size * p.size).map(|k| cell(k).unwrap_or(inside)));
                             }
                         }
                     }

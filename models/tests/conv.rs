@@ -17,7 +17,7 @@ fn shallow() -> ConvSpec {
         thresholds: 1,
         blocks: vec![
             Block::Conv { channels: 3, kernel: 3, stride: 1, padding: 1, depth: 2 },
-            Block::Pool { size: 2, stride: 2 },
+            Block::Pool { size: 2, stride: 2, padding: 0 },
             Block::Conv { channels: 6, kernel: 2, stride: 1, padding: 1, depth: 3 },
         ],
         classes: 3,
@@ -26,9 +26,10 @@ fn shallow() -> ConvSpec {
     }
 }
 
-/// The shallow network with a dense layer before GroupSum.
+/// The shallow network with a padded pool (torchlogix' kind) and a dense layer before GroupSum.
 fn spec() -> ConvSpec {
     let mut s = shallow();
+    s.blocks[1] = Block::Pool { size: 2, stride: 2, padding: 1 };
     s.blocks[2] = Block::Conv { channels: 4, kernel: 2, stride: 1, padding: 1, depth: 3 };
     s.blocks.push(Block::Dense { width: 12 });
     s
@@ -157,9 +158,9 @@ fn small_conv_net_learns_mnist_digits() {
         thresholds: 1,
         blocks: vec![
             Block::Conv { channels: 8, kernel: 5, stride: 1, padding: 0, depth: 3 },
-            Block::Pool { size: 2, stride: 2 },
+            Block::Pool { size: 2, stride: 2, padding: 0 },
             Block::Conv { channels: 16, kernel: 3, stride: 1, padding: 1, depth: 3 },
-            Block::Pool { size: 2, stride: 2 },
+            Block::Pool { size: 2, stride: 2, padding: 0 },
             Block::Dense { width: 400 },
         ],
         classes: 10,

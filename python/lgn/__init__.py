@@ -12,9 +12,9 @@ Networks trained with difflogic or torchlogix are exported with :mod:`lgn.torch`
 from os import PathLike, fspath
 from typing import Optional, Union
 
-from ._lgn import Model, __version__, dense_model, load, preset_model
+from ._lgn import Model, __version__, conv_model, dense_model, load, preset_model
 
-__all__ = ["Model", "load", "compile", "dense_model", "preset_model", "__version__"]
+__all__ = ["Model", "load", "compile", "conv_model", "dense_model", "preset_model", "__version__"]
 
 
 def compile(

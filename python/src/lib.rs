@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use lgn_compiler::GateOp;
-use lgn_compiler::model::{Comparison, Dense, Layer, Threshold};
+use lgn_compiler::model::{Comparison, Dense, Layer, OrPool, Threshold, TreeConv};
 use lgn_compiler::passes::OptLevel;
 use lgn_runtime::{CompileOptions, Compiled, EngineKind, Inputs};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
@@ -207,6 +207,8 @@ impl Model {
                     e.set_item("input", p.input.to_vec())?;
                     e.set_item("output", p.output().map(|o| o.to_vec()))?;
                     e.set_item("size", p.size)?;
+                    e.set_item("stride", p.stride)?;
+                    e.set_item("padding", p.padding)?;
                 }
                 Layer::GroupSum => {}
             }
@@ -293,6 +295,157 @@ fn dense_model<'py>(
     tau: f32,
     comparison: &str,
 ) -> PyResult<Model> {
+    let enc = encoder(&input_shape, thresholds, comparison)?;
+    let mut prev = enc.outputs();
+    let mut out = vec![Layer::Threshold(enc)];
+    for (i, (g, a, b)) in layers.iter().enumerate() {
+        let (g, a, b) =
+            (g.as_slice().map_err(value_err)?, a.as_slice().map_err(value_err)?, b.as_slice().map_err(value_err)?);
+        let d = dense_layer(i, prev, g, a, b)?;
+        prev = d.gates.len();
+        out.push(Layer::Dense(d));
+    }
+    finish(input_shape, out, classes, tau)
+}
+
+/// Builds a network with spatial layers: thresholds, then `layers` as dicts by `"kind"`, then GroupSum.
+///
+/// - `{"kind": "tree_conv", "gates": uint8 (channels, 2^depth - 1), "leaves": int (channels, 2^depth, 3),
+///   "kernel", "stride", "padding"}`: a logic tree convolution; gates in tree order (the first level's nodes,
+///   then the next level's, the root last), node `j` of the first level reading leaves `2j` and `2j + 1`;
+///   a leaf is `(input channel, dy, dx)`.
+/// - `{"kind": "or_pool", "size", "stride", "padding"}`: OR pooling.
+/// - `{"kind": "dense", "gates", "a", "b"}`: a dense logic layer over the flattened map or previous layer.
+///
+/// `input_shape` is `(c, h, w)` (or `(h, w)`); threshold `j` of input channel `ch` is map channel `j * c + ch`.
+/// Thresholds as in [`dense_model`].
+#[pyfunction]
+#[pyo3(signature = (input_shape, thresholds, layers, classes, tau, comparison = "gt"))]
+fn conv_model<'py>(
+    input_shape: Vec<usize>,
+    thresholds: &Bound<'py, PyAny>,
+    layers: Vec<Bound<'py, PyDict>>,
+    classes: usize,
+    tau: f32,
+    comparison: &str,
+) -> PyResult<Model> {
+    let enc = encoder(&input_shape, thresholds, comparison)?;
+    let mut prev = enc.outputs();
+    let mut map = match input_shape[..] {
+        [c, h, w] => Some([c * enc.per_feature, h, w]),
+        [h, w] => Some([enc.per_feature, h, w]),
+        _ => None,
+    };
+    let mut out = vec![Layer::Threshold(enc)];
+    for (i, d) in layers.iter().enumerate() {
+        let kind: String = entry(d, i, "kind")?.extract()?;
+        let need_map = || {
+            map.ok_or_else(|| {
+                value_err(format!(
+                    "layer {i}: {kind} needs a feature map (an image input_shape and no dense layer before)"
+                ))
+            })
+        };
+        let layer = match kind.as_str() {
+            "tree_conv" => {
+                let input = need_map()?;
+                let gates = array::<u8>(d, i, "gates")?;
+                let leaves = array::<i64>(d, i, "leaves")?;
+                let (channels, gpt) = match gates.shape() {
+                    [c, g] => (*c, *g),
+                    s => return Err(value_err(format!("layer {i}: gates of shape {s:?}, expected (channels, nodes)"))),
+                };
+                let depth = (gpt + 1).trailing_zeros();
+                if gpt == 0 || (gpt + 1) != 1 << depth || leaves.shape() != [channels, gpt + 1, 3] {
+                    return Err(value_err(format!(
+                        "layer {i}: gates {:?} and leaves {:?}: need (channels, 2^d - 1) and (channels, 2^d, 3)",
+                        gates.shape(),
+                        leaves.shape()
+                    )));
+                }
+                let leaves = leaves
+                    .as_slice()
+                    .map_err(value_err)?
+                    .chunks(3)
+                    .map(|l| {
+                        let f = |v: i64| u32::try_from(v).map_err(|_| value_err(format!("layer {i}: leaf {l:?}")));
+                        Ok([f(l[0])?, f(l[1])?, f(l[2])?])
+                    })
+                    .collect::<PyResult<Vec<_>>>()?;
+                Layer::TreeConv(TreeConv {
+                    input,
+                    channels,
+                    depth,
+                    kernel: size(d, i, "kernel")?,
+                    stride: size(d, i, "stride")?,
+                    padding: size(d, i, "padding")?,
+                    gates: gate_ops(i, gates.as_slice().map_err(value_err)?)?,
+                    leaves,
+                })
+            }
+            "or_pool" => Layer::OrPool(OrPool {
+                input: need_map()?,
+                size: size(d, i, "size")?,
+                stride: size(d, i, "stride")?,
+                padding: size(d, i, "padding")?,
+            }),
+            "dense" => {
+                let (g, a, b) = (array::<u8>(d, i, "gates")?, array::<i64>(d, i, "a")?, array::<i64>(d, i, "b")?);
+                let (g, a, b) = (
+                    g.as_slice().map_err(value_err)?,
+                    a.as_slice().map_err(value_err)?,
+                    b.as_slice().map_err(value_err)?,
+                );
+                let dl = dense_layer(i, prev, g, a, b)?;
+                map = None;
+                Layer::Dense(dl)
+            }
+            k => return Err(value_err(format!("layer {i}: unknown kind {k:?} (tree_conv, or_pool, dense)"))),
+        };
+        // Shapes are checked by validation below; an impossible one ends the chain here with a clear error.
+        match &layer {
+            Layer::TreeConv(c) => {
+                let o =
+                    c.output().ok_or_else(|| value_err(format!("layer {i}: the kernel does not fit {:?}", c.input)))?;
+                map = Some(o);
+                prev = o.iter().product();
+            }
+            Layer::OrPool(p) => {
+                let o =
+                    p.output().ok_or_else(|| value_err(format!("layer {i}: the window does not fit {:?}", p.input)))?;
+                map = Some(o);
+                prev = o.iter().product();
+            }
+            Layer::Dense(dl) => prev = dl.gates.len(),
+            _ => {}
+        }
+        out.push(layer);
+    }
+    finish(input_shape, out, classes, tau)
+}
+
+/// A required entry of a layer dict.
+fn entry<'py>(d: &Bound<'py, PyDict>, i: usize, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    d.get_item(key)?.ok_or_else(|| value_err(format!("layer {i}: no {key:?}")))
+}
+
+/// A required size entry of a layer dict.
+fn size(d: &Bound<'_, PyDict>, i: usize, key: &str) -> PyResult<usize> {
+    entry(d, i, key)?.extract().map_err(|e: PyErr| value_err(format!("layer {i}: {key:?}: {e}")))
+}
+
+/// A required array entry of a layer dict, as a contiguous array of `T`.
+fn array<'py, T: numpy::Element>(d: &Bound<'py, PyDict>, i: usize, key: &str) -> PyResult<PyReadonlyArrayDyn<'py, T>> {
+    let v = entry(d, i, key)?;
+    let np = d.py().import("numpy")?;
+    let dtype = numpy::dtype::<T>(d.py());
+    np.call_method1("ascontiguousarray", (v, dtype))?
+        .extract()
+        .map_err(|e: PyErr| value_err(format!("layer {i}: {key:?}: {e}")))
+}
+
+/// The threshold encoder of `input_shape` from a `(k,)` or `(features, k)` array.
+fn encoder(input_shape: &[usize], thresholds: &Bound<'_, PyAny>, comparison: &str) -> PyResult<Threshold> {
     let features: usize = input_shape.iter().product();
     let comparison = match comparison {
         "gt" => Comparison::Gt,
@@ -300,43 +453,42 @@ fn dense_model<'py>(
         c => return Err(value_err(format!("comparison must be \"gt\" or \"ge\", got {c:?}"))),
     };
     let t = thresholds.py().import("numpy")?.call_method1("ascontiguousarray", (thresholds, "float32"))?;
-    let t = t.extract::<PyReadonlyArrayDyn<'py, f32>>()?;
+    let t = t.extract::<PyReadonlyArrayDyn<'_, f32>>()?;
     let (per_feature, shared) = match t.shape() {
         [k] => (*k, true),
         [f, k] if *f == features => (*k, false),
         s => return Err(value_err(format!("thresholds must have shape (k,) or ({features}, k), got {s:?}"))),
     };
     let values = t.as_slice().map_err(value_err)?.to_vec();
-    let enc = Threshold { features, per_feature, shared, comparison, values };
-    let mut prev = enc.outputs();
-    let mut out = vec![Layer::Threshold(enc)];
-    for (i, (g, a, b)) in layers.iter().enumerate() {
-        let (g, a, b) =
-            (g.as_slice().map_err(value_err)?, a.as_slice().map_err(value_err)?, b.as_slice().map_err(value_err)?);
-        if a.len() != g.len() || b.len() != g.len() {
-            return Err(value_err(format!(
-                "layer {i}: {} gates but {} and {} input indices",
-                g.len(),
-                a.len(),
-                b.len()
-            )));
-        }
-        let gates = g
-            .iter()
-            .map(|&id| GateOp::from_id(id).ok_or_else(|| value_err(format!("layer {i}: gate id {id} is not in 0..16"))))
-            .collect::<PyResult<Vec<_>>>()?;
-        let wire = |w: i64| {
-            u32::try_from(w)
-                .ok()
-                .filter(|&w| (w as usize) < prev)
-                .ok_or_else(|| value_err(format!("layer {i}: input index {w} out of range for {prev} inputs")))
-        };
-        let wires = a.iter().zip(b).map(|(&x, &y)| Ok([wire(x)?, wire(y)?])).collect::<PyResult<Vec<_>>>()?;
-        out.push(Layer::Dense(Dense { inputs: prev, gates, wires }));
-        prev = g.len();
+    Ok(Threshold { features, per_feature, shared, comparison, values })
+}
+
+/// Gate ids checked into gates.
+fn gate_ops(i: usize, ids: &[u8]) -> PyResult<Vec<GateOp>> {
+    ids.iter()
+        .map(|&id| GateOp::from_id(id).ok_or_else(|| value_err(format!("layer {i}: gate id {id} is not in 0..16"))))
+        .collect()
+}
+
+/// Dense layer `i` over `prev` inputs.
+fn dense_layer(i: usize, prev: usize, g: &[u8], a: &[i64], b: &[i64]) -> PyResult<Dense> {
+    if a.len() != g.len() || b.len() != g.len() {
+        return Err(value_err(format!("layer {i}: {} gates but {} and {} input indices", g.len(), a.len(), b.len())));
     }
-    out.push(Layer::GroupSum);
-    let model = lgn_compiler::Model { input_shape, layers: out, classes, tau };
+    let wire = |w: i64| {
+        u32::try_from(w)
+            .ok()
+            .filter(|&w| (w as usize) < prev)
+            .ok_or_else(|| value_err(format!("layer {i}: input index {w} out of range for {prev} inputs")))
+    };
+    let wires = a.iter().zip(b).map(|(&x, &y)| Ok([wire(x)?, wire(y)?])).collect::<PyResult<Vec<_>>>()?;
+    Ok(Dense { inputs: prev, gates: gate_ops(i, g)?, wires })
+}
+
+/// Appends GroupSum, validates, and wraps the model for the JIT.
+fn finish(input_shape: Vec<usize>, mut layers: Vec<Layer>, classes: usize, tau: f32) -> PyResult<Model> {
+    layers.push(Layer::GroupSum);
+    let model = lgn_compiler::Model { input_shape, layers, classes, tau };
     model.validate().map_err(compiler_err)?;
     Model::new(model, Options::new("jit", 2, None)?)
 }
@@ -347,6 +499,7 @@ fn _lgn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Model>()?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(dense_model, m)?)?;
+    m.add_function(wrap_pyfunction!(conv_model, m)?)?;
     m.add_function(wrap_pyfunction!(preset_model, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -116,6 +116,68 @@ def test_torchlogix_trained_briefly(torchlogix):
     assert (got == y.numpy()).mean() > 0.9  # it learned something, so the gates are not all random
 
 
+def torchlogix_conv_net(torchlogix, seed, pool_padding):
+    """A small torchlogix convolutional network (trees of depth 3 and 2, padded convolution, OR pools, dense
+    layers) with random weights, on 2-channel 10x10 images and 2 thresholds (4 map channels)."""
+    from torchlogix.layers import GroupSum, LogicConv2d, LogicDense, OrPooling2d
+
+    torch.manual_seed(seed)
+    k1, k2 = 8, 12
+    side = 1 + pool_padding  # 10 -> conv 10 -> pool 5 -> conv 3 -> pool 1 (2 when padded)
+    model = torch.nn.Sequential(
+        LogicConv2d(in_dim=10, channels=4, num_kernels=k1, tree_depth=3, receptive_field_size=3, padding=1),
+        OrPooling2d(kernel_size=2, stride=2, padding=0),
+        LogicConv2d(in_dim=5, channels=k1, num_kernels=k2, tree_depth=2, receptive_field_size=3, padding=0),
+        OrPooling2d(kernel_size=2, stride=2, padding=pool_padding),
+        torch.nn.Flatten(),
+        LogicDense(k2 * side * side, 300, device="cpu"),
+        LogicDense(300, 200, device="cpu"),
+        GroupSum(4, tau=5.0),
+    )
+    with torch.no_grad():  # random weights, spread out so that every gate kind appears
+        for p in model.parameters():
+            p.normal_(0, 3)
+    return model
+
+
+@pytest.mark.parametrize("pool_padding", [0, 1])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_torchlogix_conv_exports_exactly(torchlogix, tmp_path, seed, pool_padding):
+    """LogicConv2d, OrPooling2d (also padded, as in torchlogix' CLGN models), Flatten and dense layers: the
+    JIT's and the interpreter's predictions equal torchlogix' eval-mode ones on every input."""
+    model = torchlogix_conv_net(torchlogix, seed, pool_padding)
+    thresholds = [0.3, 0.7]
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, size=(N, 2, 10, 10)).astype(np.float32)
+    # k thresholded copies along the channel axis: map channel j * 2 + ch is x[ch] > thresholds[j].
+    bits = np.concatenate([x > t for t in thresholds], axis=1).astype(np.float32)
+    expect, scores = library_predictions(model, bits)
+    assert len(np.unique(expect)) > 1, "a network that predicts one class tests little"
+    path = tmp_path / "conv.lgn"
+    m = lt.export(model, path, thresholds=thresholds)
+    assert m.input_shape == [2, 10, 10]
+    kinds = [layer["kind"] for layer in m.info()["layers"]]
+    assert kinds.count("tree_conv") == 2 and kinds.count("or_pool") == 2, kinds
+    got = lgn.load(path).predict(x)
+    assert (got != expect).sum() == 0, f"{(got != expect).sum()} of {N} predictions differ"
+    np.testing.assert_allclose(lgn.load(path).scores(x) / 5.0, scores, atol=1e-5)
+    np.testing.assert_array_equal(lgn.compile(path, engine="interp").predict(x), expect)
+
+
+def test_torchlogix_conv_shape_errors(torchlogix):
+    from torchlogix.layers import GroupSum, LogicConv2d, LogicDense
+
+    conv = LogicConv2d(in_dim=6, channels=2, num_kernels=4, tree_depth=2, receptive_field_size=3)
+    # The dense layer reads 100 bits, the convolution makes 4 x 4 x 4 = 64.
+    model = torch.nn.Sequential(conv, torch.nn.Flatten(), LogicDense(100, 60, device="cpu"), GroupSum(2, 1.0))
+    with pytest.raises(ValueError, match="reads 100 inputs but the previous layer has 64"):
+        lt.export(model, thresholds=0.5)
+    model = torch.nn.Sequential(conv, torch.nn.Flatten(), LogicDense(64, 40, device="cpu"), GroupSum(2, 1.0))
+    with pytest.raises(ValueError, match="2 channels, not a multiple of 3 thresholds"):
+        lt.export(model, thresholds=[0.2, 0.4, 0.6])  # 2 input channels are not 3 thresholded copies
+    assert lt.export(model, thresholds=[0.3, 0.6]).input_shape == [1, 6, 6]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # difflogic
 

@@ -78,7 +78,7 @@ fn tree_conv(c: &TreeConv, bits: &[bool]) -> Vec<bool> {
     out
 }
 
-/// OR pooling on one sample's map.
+/// OR pooling on one sample's map; window cells outside the map (padding) are skipped.
 fn or_pool(p: &OrPool, bits: &[bool]) -> Vec<bool> {
     let [_, h, w] = p.input;
     let [oc, oh, ow] = p.output().expect("validated");
@@ -86,8 +86,12 @@ fn or_pool(p: &OrPool, bits: &[bool]) -> Vec<bool> {
     for c in 0..oc {
         for y in 0..oh {
             for x in 0..ow {
-                let any = (0..p.size * p.size)
-                    .any(|k| bits[c * h * w + (y * p.stride + k / p.size) * w + x * p.stride + k % p.size]);
+                let any = (0..p.size * p.size).any(|k| {
+                    // Cell coordinates in the unpadded map (negative or too large: padding).
+                    let yy = (y * p.stride + k / p.size).checked_sub(p.padding).filter(|&v| v < h);
+                    let xx = (x * p.stride + k % p.size).checked_sub(p.padding).filter(|&v| v < w);
+                    yy.zip(xx).is_some_and(|(yy, xx)| bits[c * h * w + yy * w + xx])
+                });
                 out.push(any);
             }
         }

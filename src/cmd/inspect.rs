@@ -44,7 +44,7 @@ pub fn run(a: InspectArgs) -> Result<()> {
                 "channels": c.channels, "depth": c.depth, "kernel": c.kernel, "stride": c.stride,
                 "padding": c.padding, "gates": c.gates.len()}),
             Layer::OrPool(p) => json!({"kind": "or_pool", "input": p.input, "output": p.output(),
-                "size": p.size, "stride": p.stride}),
+                "size": p.size, "stride": p.stride, "padding": p.padding}),
         })
         .collect();
     let logic_depth = model

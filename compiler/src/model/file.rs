@@ -20,8 +20,8 @@ pub const FORMAT_NAME: &str = "lgn";
 /// The safetensors metadata key that holds the JSON header.
 pub const METADATA_KEY: &str = "lgn";
 /// The newest format version this build reads. Files are written with the oldest version that can hold them
-/// (1 unless a `netlist` layer needs 2).
-pub const FORMAT_VERSION: u32 = 3;
+/// (1; 2 for a `netlist` layer; 3 for spatial layers; 4 for a padded `or_pool`).
+pub const FORMAT_VERSION: u32 = 4;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -36,12 +36,43 @@ struct Header {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum LayerHeader {
-    Threshold { features: usize, thresholds_per_feature: usize, shared: bool, comparison: Comparison },
-    Dense { inputs: usize, outputs: usize },
+    Threshold {
+        features: usize,
+        thresholds_per_feature: usize,
+        shared: bool,
+        comparison: Comparison,
+    },
+    Dense {
+        inputs: usize,
+        outputs: usize,
+    },
     GroupSum {},
-    Netlist { inputs: usize, gates: usize, classes: usize, count_bits: usize },
-    TreeConv { input: MapShape, channels: usize, depth: u32, kernel: usize, stride: usize, padding: usize },
-    OrPool { input: MapShape, size: usize, stride: usize },
+    Netlist {
+        inputs: usize,
+        gates: usize,
+        classes: usize,
+        count_bits: usize,
+    },
+    TreeConv {
+        input: MapShape,
+        channels: usize,
+        depth: u32,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    },
+    OrPool {
+        input: MapShape,
+        size: usize,
+        stride: usize,
+        /// Absent in version 3 files (no padding).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        padding: usize,
+    },
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn tensor_name(layer: usize, what: &str) -> String {
@@ -101,13 +132,17 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
                     padding: c.padding,
                 }
             }
-            Layer::OrPool(p) => LayerHeader::OrPool { input: p.input, size: p.size, stride: p.stride },
+            Layer::OrPool(p) => {
+                LayerHeader::OrPool { input: p.input, size: p.size, stride: p.stride, padding: p.padding }
+            }
         })
         .collect();
     let header = Header {
         format: FORMAT_NAME.into(),
         // The oldest version that can express the model, so that older readers still read what they can.
-        version: if model.is_spatial() {
+        version: if model.layers.iter().any(|l| matches!(l, Layer::OrPool(p) if p.padding > 0)) {
+            4
+        } else if model.is_spatial() {
             3
         } else if model.layers.iter().any(|l| matches!(l, Layer::Netlist(_))) {
             2
@@ -242,7 +277,9 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model> {
                     .collect();
                 Layer::TreeConv(TreeConv { input, channels, depth, kernel, stride, padding, gates, leaves })
             }
-            LayerHeader::OrPool { input, size, stride } => Layer::OrPool(OrPool { input, size, stride }),
+            LayerHeader::OrPool { input, size, stride, padding } => {
+                Layer::OrPool(OrPool { input, size, stride, padding })
+            }
         };
         layers.push(layer);
     }

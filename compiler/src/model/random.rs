@@ -106,6 +106,8 @@ pub enum Block {
         size: usize,
         /// Stride.
         stride: usize,
+        /// Zero padding (at most `size / 2`).
+        padding: usize,
     },
     /// A dense logic layer.
     Dense {
@@ -138,7 +140,7 @@ pub struct ConvSpec {
 pub fn preset(name: &str, scale: f64, thresholds: usize) -> Option<ConvSpec> {
     let conv =
         |channels: usize, kernel: usize, padding: usize| Block::Conv { channels, kernel, stride: 1, padding, depth: 3 };
-    let pool = Block::Pool { size: 2, stride: 2 };
+    let pool = Block::Pool { size: 2, stride: 2, padding: 0 };
     let sc = |n: f64| ((n * scale).round() as usize).max(1);
     let dense = |n: f64| Block::Dense { width: (sc(n) / 10).max(1) * 10 };
     let (input_shape, k, tau, cifar) = match name {
@@ -256,8 +258,8 @@ impl ConvSpec {
                     width = o.iter().product();
                     out.push(Wiring::Conv(c));
                 }
-                Block::Pool { size, stride } => {
-                    let p = OrPool { input: need_map()?, size, stride };
+                Block::Pool { size, stride, padding } => {
+                    let p = OrPool { input: need_map()?, size, stride, padding };
                     let o = p.output().ok_or_else(|| {
                         crate::Error::Invalid(format!("block {i}: the {size}x{size} pool does not fit {:?}", p.input))
                     })?;

@@ -56,6 +56,7 @@ impl TreeConv {
 }
 
 /// Logical OR over `size × size` windows taken every `stride` positions, per channel (max in training).
+/// Cells of a window outside the map (padding) read 0, so they do not change the OR.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrPool {
     /// Shape of the map read.
@@ -64,12 +65,15 @@ pub struct OrPool {
     pub size: usize,
     /// Step between windows.
     pub stride: usize,
+    /// Zero padding on every side (torchlogix' `OrPooling2d(padding=1)`; lgn's own presets pad the
+    /// convolutions instead).
+    pub padding: usize,
 }
 
 impl OrPool {
     /// Output map shape (`None` if the window does not fit the input).
     pub fn output(&self) -> Option<MapShape> {
-        let side = |n: usize| n.checked_sub(self.size).map(|d| d / self.stride.max(1) + 1);
+        let side = |n: usize| (n + 2 * self.padding).checked_sub(self.size).map(|d| d / self.stride.max(1) + 1);
         Some([self.input[0], side(self.input[1])?, side(self.input[2])?])
     }
 }

@@ -124,10 +124,11 @@ impl Model {
                     if p.input != m {
                         return Err(at(format!("reads a {:?} map, but the previous layer makes {m:?}", p.input)));
                     }
-                    if p.size == 0 || p.stride == 0 || p.size > 16 {
+                    if p.size == 0 || p.stride == 0 || p.size > 16 || p.stride > 64 || 2 * p.padding > p.size {
                         return Err(at(format!(
-                            "window {} and stride {} must be in 1..=16 and >= 1",
-                            p.size, p.stride
+                            "window {}, stride {}, padding {}: need 1 <= window <= 16, 1 <= stride <= 64, \
+                             padding <= window / 2",
+                            p.size, p.stride, p.padding
                         )));
                     }
                     let out = p

@@ -169,9 +169,9 @@ mod tests {
             thresholds: 2,
             blocks: vec![
                 Block::Conv { channels: 3, kernel: 3, stride: 1, padding: 1, depth: 2 },
-                Block::Pool { size: 2, stride: pool_stride },
+                Block::Pool { size: 2, stride: pool_stride, padding: 0 },
                 Block::Conv { channels: 2, kernel: 3, stride: 1, padding: 1, depth: 2 },
-                Block::Pool { size: 2, stride: 2 },
+                Block::Pool { size: 2, stride: 2, padding: 0 },
                 Block::Dense { width: 4 },
             ],
             classes: 2,
