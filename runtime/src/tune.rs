@@ -141,11 +141,16 @@ mod tests {
         let (small, big) = (clf(1, 100), clf(4, 150));
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
         for order in [[&small, &big], [&big, &small]] {
-            let t = pool.install(|| fastest(&order));
-            assert_eq!(order[t.best].block(), 256, "{t:?}");
-            assert_eq!(t.threads, 2);
-            let ratio = t.samples_per_second[t.best] / t.samples_per_second[1 - t.best];
-            assert!(ratio > 1.3, "expected about 4 × 100 / 150 = 2.7, got {ratio} ({t:?})");
+            // Wall-clock spinners: on a machine saturated by other work a descheduled round can invert one
+            // measurement, so a few attempts are allowed; a wrong choice rule fails every one of them.
+            let attempts: Vec<Timing> = (0..5).map(|_| pool.install(|| fastest(&order))).collect();
+            let right = |t: &Timing| {
+                let ratio = t.samples_per_second[t.best] / t.samples_per_second[1 - t.best];
+                // About 4 × 100 / 150 = 2.7 times the rate.
+                order[t.best].block() == 256 && ratio > 1.3
+            };
+            assert!(attempts.iter().all(|t| t.threads == 2));
+            assert!(attempts.iter().any(right), "the 256-sample block never won: {attempts:?}");
         }
     }
 }
