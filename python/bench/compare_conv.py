@@ -15,7 +15,7 @@ Predictions are compared with lgn's; compile times are printed too.
 """
 
 import argparse
-import gzip
+import sys
 import time
 from pathlib import Path
 
@@ -25,23 +25,8 @@ import torch
 import lgn
 import lgn.torch
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def mnist_test_images():
-    with gzip.open(ROOT / "data/mnist10k/t10k-images-idx3-ubyte.gz") as f:
-        raw = f.read()
-    n = int.from_bytes(raw[4:8], "big")
-    return np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(n, 1, 28, 28)
-
-
-def best_of(repeat, fn):
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare import best_of, mnist_test_images  # noqa: E402  (the dense comparison's helpers)
 
 
 def main():
