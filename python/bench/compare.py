@@ -47,6 +47,20 @@ def best_of(repeat, fn):
     return best, out
 
 
+def time_lgn(m, images, threads, compile_seconds, rows):
+    """Times ``m.predict`` on ``images`` on ``threads`` (None: all cores) and on one thread, appending a row for
+    each to ``rows``; returns the predictions (checked equal on both)."""
+    m.predict(images[:1000])
+    secs, pred = best_of(3, lambda: m.predict(images))
+    name = f"lgn (Python, m.predict on uint8, {threads or 'all'} threads)"
+    rows.append((name, compile_seconds, len(images) / secs))
+    m1 = m.compile(threads=1)
+    secs, pred1 = best_of(3, lambda: m1.predict(images))
+    assert (pred1 == pred).all()
+    rows.append(("lgn (Python, m.predict on uint8, 1 thread)", compile_seconds, len(images) / secs))
+    return pred
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sdist", default=os.environ.get("LGN_DIFFLOGIC_SDIST"), help="difflogic-0.1.0.tar.gz")
@@ -79,14 +93,8 @@ def main():
     lgn.torch.export(model, path, input_shape=(1, 28, 28), thresholds=127.5)
     m = lgn.load(path, threads=args.threads)
     lgn_compile = time.perf_counter() - t
-    m.predict(images[:1000])
-    secs, lgn_pred = best_of(3, lambda: m.predict(images))
-    rows.append((f"lgn (Python, m.predict on uint8, {args.threads or 'all'} threads)", lgn_compile, len(images) / secs))
+    lgn_pred = time_lgn(m, images, args.threads, lgn_compile, rows)
     info = m.info()
-    m1 = m.compile(threads=1)
-    secs, lgn1_pred = best_of(3, lambda: m1.predict(images))
-    assert (lgn1_pred == lgn_pred).all()
-    rows.append(("lgn (Python, m.predict on uint8, 1 thread)", lgn_compile, len(images) / secs))
 
     t = time.perf_counter()
     compiled = CompiledLogicNet(model, num_bits=64, cpu_compiler="gcc")

@@ -26,7 +26,7 @@ import lgn
 import lgn.torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import best_of, mnist_test_images  # noqa: E402  (the dense comparison's helpers)
+from compare import best_of, mnist_test_images, time_lgn  # noqa: E402  (the dense comparison's helpers)
 
 
 def main():
@@ -56,14 +56,8 @@ def main():
     t = time.perf_counter()
     m = lgn.torch.export(model, thresholds=127.5).compile(threads=args.threads)
     lgn_compile = time.perf_counter() - t
-    m.predict(images[:1000])
-    secs, lgn_pred = best_of(3, lambda: m.predict(images))
-    rows.append((f"lgn (Python, m.predict on uint8, {args.threads or 'all'} threads)", lgn_compile, len(images) / secs))
+    lgn_pred = time_lgn(m, images, args.threads, lgn_compile, rows)
     info = m.info()
-    m1 = m.compile(threads=1)
-    secs, lgn1_pred = best_of(3, lambda: m1.predict(images))
-    assert (lgn1_pred == lgn_pred).all()
-    rows.append(("lgn (Python, m.predict on uint8, 1 thread)", lgn_compile, len(images) / secs))
 
     mismatches = []
     if not args.no_circuit:
