@@ -121,6 +121,37 @@ def test_bad_networks_are_rejected():
         lgn.dense_model([16], np.zeros((3, 2), dtype=np.float32), layers, 2, 1.0)
 
 
+def test_conv_model_builds_and_rejects(tmp_path):
+    """lgn.conv_model: a conv -> padded pool -> dense network builds, round-trips through a file and runs alike on
+    the JIT and the interpreter; malformed layer dicts get errors naming the layer."""
+    rng = np.random.default_rng(5)
+    t = np.array([0.25, 0.75], dtype=np.float32)  # (1, 6, 6) input, 2 thresholds: a (2, 6, 6) map
+    conv = {"kind": "tree_conv", "gates": rng.integers(0, 16, size=(3, 3), dtype=np.uint8),
+            "leaves": np.stack([rng.integers(0, 2, size=(3, 4)), rng.integers(0, 3, size=(3, 4)),
+                                rng.integers(0, 3, size=(3, 4))], axis=-1),
+            "kernel": 3, "stride": 1, "padding": 1}
+    pool = {"kind": "or_pool", "size": 2, "stride": 2, "padding": 1}  # 6x6 -> 4x4
+    dense = {"kind": "dense", "gates": rng.integers(0, 16, 20, dtype=np.uint8),
+             "a": rng.integers(0, 48, 20), "b": rng.integers(0, 48, 20)}
+    m = lgn.conv_model([1, 6, 6], t, [conv, pool, dense], 2, 1.0)
+    assert [layer["kind"] for layer in m.info()["layers"]][1:3] == ["tree_conv", "or_pool"]
+    m.save(str(tmp_path / "c.lgn"))
+    x = rng.uniform(0, 1, size=(500, 1, 6, 6)).astype(np.float32)
+    np.testing.assert_array_equal(lgn.load(str(tmp_path / "c.lgn")).scores(x), m.compile(engine="interp").scores(x))
+    with pytest.raises(ValueError, match="layer 0: unknown kind"):
+        lgn.conv_model([1, 6, 6], t, [{"kind": "conv"}], 2, 1.0)
+    with pytest.raises(ValueError, match="layer 1: no \"stride\""):
+        lgn.conv_model([1, 6, 6], t, [conv, {"kind": "or_pool", "size": 2}], 2, 1.0)
+    with pytest.raises(ValueError, match="layer 0: gates"):
+        lgn.conv_model([1, 6, 6], t, [dict(conv, gates=np.zeros((3, 4), dtype=np.uint8))], 2, 1.0)
+    with pytest.raises(ValueError, match="feature map"):
+        lgn.conv_model([36], t, [conv], 2, 1.0)
+    with pytest.raises(ValueError, match="layer 2: input index 48 out of range"):
+        lgn.conv_model([1, 6, 6], t, [conv, pool, dict(dense, a=np.full(20, 48))], 2, 1.0)
+    with pytest.raises(ValueError, match="padding"):
+        lgn.conv_model([1, 6, 6], t, [conv, dict(pool, padding=2), dense], 2, 1.0)
+
+
 def test_conv_preset_runs_alike_on_every_engine(tmp_path):
     m = lgn.preset_model("mnist-s", scale=0.25, thresholds=2, seed=3)
     kinds = [layer["kind"] for layer in m.info()["layers"]]
