@@ -65,8 +65,9 @@ pub struct RunOpts {
     #[arg(long, value_enum, default_value_t = CodegenKind::Auto)]
     pub codegen: CodegenKind,
     /// JIT: vectors per signal (a block holds 128 × N samples with Cranelift, 256 × N with AVX2, 512 × N with
-    /// AVX-512); 0 times 1 and 2 on this machine and thread count and keeps the faster (networks above 250k
-    /// gates get 1 untimed: their code no longer fits the caches).
+    /// AVX-512); 0 times 1 and 2 (and, with `--codegen auto` on an AVX-512 CPU, AVX-512 against AVX2) on this
+    /// machine and thread count and keeps the fastest (networks above 250k gates get 1: their code no longer
+    /// fits the caches).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=8))]
     pub vectors: u8,
     /// JIT: gates per generated function.

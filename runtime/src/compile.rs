@@ -110,16 +110,19 @@ impl std::fmt::Display for Candidate {
 }
 
 /// The configurations timed when `opts` leave vectors per signal open: each of [`VECTOR_CANDIDATES`] with the
-/// code generator of `opts` (automatic: AVX2 if the CPU has it, else Cranelift), and, when the code generator
-/// is automatic and the CPU has AVX-512, one vector of AVX-512 (faster than AVX2 on the convolutional
-/// networks measured, slower on wide dense ones: the CPU decides).
-pub fn candidates(opts: &JitOptions) -> Vec<Candidate> {
+/// code generator of `opts` (automatic: AVX2 if the CPU has it, else Cranelift), only one vector for networks
+/// whose code no longer fits the caches ([`jit::auto_vectors`] says 1), and, when the code generator is
+/// automatic and the CPU has AVX-512, one vector of AVX-512 (faster than AVX2 on the convolutional networks
+/// measured, slower on wide dense ones: the CPU decides). Fewer than two means nothing to time.
+pub fn candidates(net: &Netlist, opts: &JitOptions) -> Vec<Candidate> {
     let base = match opts.codegen {
         Codegen::Auto if Isa::Avx2.available() => Codegen::Avx2,
         Codegen::Auto => Codegen::Cranelift,
         c => c,
     };
-    let mut c: Vec<Candidate> = VECTOR_CANDIDATES.iter().map(|&vectors| Candidate { codegen: base, vectors }).collect();
+    let most = jit::auto_vectors(net);
+    let mut c: Vec<Candidate> =
+        VECTOR_CANDIDATES.iter().filter(|&&v| v <= most).map(|&vectors| Candidate { codegen: base, vectors }).collect();
     if opts.codegen == Codegen::Auto && Isa::Avx512.available() {
         c.push(Candidate { codegen: Codegen::Avx512, vectors: 1 });
     }
@@ -153,15 +156,15 @@ impl std::fmt::Display for VectorTiming {
     }
 }
 
-/// Whether the JIT's vectors per signal are left to timing: the options say 0 (automatic) and the network is
-/// small enough for two vectors to have a chance ([`jit::auto_vectors`] says 2).
-fn timed_vectors(net: &Netlist, opts: &JitOptions) -> bool {
-    opts.vectors == 0 && jit::auto_vectors(net) > 1
+/// Whether the JIT's configuration is left to timing: the options say 0 vectors (automatic) and there are at
+/// least two [`candidates`].
+fn timed(net: &Netlist, opts: &JitOptions) -> bool {
+    opts.vectors == 0 && candidates(net, opts).len() > 1
 }
 
 /// A JIT classifier for each of [`candidates`], and the one that predicts fastest on the current pool.
 fn fastest_jit(model: &Model, net: &Netlist, opts: &JitOptions) -> Result<(Classifier, VectorTiming)> {
-    let candidates = candidates(opts);
+    let candidates = candidates(net, opts);
     let mut clfs = candidates
         .iter()
         .map(|c| {
@@ -199,7 +202,7 @@ pub fn compile(model: &Model, opts: &CompileOptions) -> Result<Compiled> {
     let (net, _) = passes::optimize(&lgn_compiler::lower(model), opts.opt);
     let mut vector_timing = None;
     let clf = match opts.engine {
-        EngineKind::Jit if timed_vectors(&net, &opts.jit) => {
+        EngineKind::Jit if timed(&net, &opts.jit) => {
             let (clf, timing) = fastest_jit(model, &net, &opts.jit)?;
             vector_timing = Some(timing);
             clf
