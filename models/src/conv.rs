@@ -51,7 +51,7 @@ impl ConvNet {
                     }
                 }
                 Block::Pool(p) => {
-                    let [ch, h, w] = p.input;
+                    let ch = p.input[0];
                     let o = p.output().expect("the wiring checked the shapes");
                     let mut a = Vec::with_capacity(o.iter().product::<usize>() * p.size * p.size);
                     for c in 0..ch {
@@ -60,11 +60,7 @@ impl ConvNet {
                                 // A padded window's cells outside the map read one of its cells inside
                                 // (validation keeps padding <= size / 2, so there is one): the max does not
                                 // change, as the OR does not change with a 0.
-                                let cell = |k: usize| {
-                                    let iy = (y * p.stride + k / p.size).checked_sub(p.padding).filter(|&v| v < h)?;
-                                    let ix = (x * p.stride + k % p.size).checked_sub(p.padding).filter(|&v| v < w)?;
-                                    Some((c * h * w + iy * w + ix) as u32)
-                                };
+                                let cell = |k: usize| p.window_cell(c, y, x, k).map(|i| i as u32);
                                 let inside = (0..p.size * p.size).find_map(cell).expect("a window has a cell");
                                 a.extend((0..p.size * p.size).map(|k| cell(k).unwrap_or(inside)));
                             }

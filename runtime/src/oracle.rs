@@ -80,18 +80,12 @@ fn tree_conv(c: &TreeConv, bits: &[bool]) -> Vec<bool> {
 
 /// OR pooling on one sample's map; window cells outside the map (padding) are skipped.
 fn or_pool(p: &OrPool, bits: &[bool]) -> Vec<bool> {
-    let [_, h, w] = p.input;
     let [oc, oh, ow] = p.output().expect("validated");
     let mut out = Vec::with_capacity(oc * oh * ow);
     for c in 0..oc {
         for y in 0..oh {
             for x in 0..ow {
-                let any = (0..p.size * p.size).any(|k| {
-                    // Cell coordinates in the unpadded map (negative or too large: padding).
-                    let yy = (y * p.stride + k / p.size).checked_sub(p.padding).filter(|&v| v < h);
-                    let xx = (x * p.stride + k % p.size).checked_sub(p.padding).filter(|&v| v < w);
-                    yy.zip(xx).is_some_and(|(yy, xx)| bits[c * h * w + yy * w + xx])
-                });
+                let any = (0..p.size * p.size).any(|k| p.window_cell(c, y, x, k).is_some_and(|i| bits[i]));
                 out.push(any);
             }
         }

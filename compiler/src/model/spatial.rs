@@ -76,6 +76,15 @@ impl OrPool {
         let side = |n: usize| (n + 2 * self.padding).checked_sub(self.size).map(|d| d / self.stride.max(1) + 1);
         Some([self.input[0], side(self.input[1])?, side(self.input[2])?])
     }
+
+    /// The map index (`c * h * w + y * w + x` of the input) of cell `k` (row-major in the window) of the
+    /// window of output `(c, y, x)`; `None` for a cell in the padding.
+    pub fn window_cell(&self, c: usize, y: usize, x: usize, k: usize) -> Option<usize> {
+        let [_, h, w] = self.input;
+        let iy = (y * self.stride + k / self.size).checked_sub(self.padding).filter(|&v| v < h)?;
+        let ix = (x * self.stride + k % self.size).checked_sub(self.padding).filter(|&v| v < w)?;
+        Some(c * h * w + iy * w + ix)
+    }
 }
 
 /// Evaluates one tree on its leaf bits (the oracle's and the trainer's definition of tree order).
