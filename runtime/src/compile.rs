@@ -156,15 +156,13 @@ impl std::fmt::Display for VectorTiming {
     }
 }
 
-/// Whether the JIT's configuration is left to timing: the options say 0 vectors (automatic) and there are at
-/// least two [`candidates`].
-fn timed(net: &Netlist, opts: &JitOptions) -> bool {
-    opts.vectors == 0 && candidates(net, opts).len() > 1
-}
-
-/// A JIT classifier for each of [`candidates`], and the one that predicts fastest on the current pool.
-fn fastest_jit(model: &Model, net: &Netlist, opts: &JitOptions) -> Result<(Classifier, VectorTiming)> {
-    let candidates = candidates(net, opts);
+/// A JIT classifier for each of `candidates`, and the one that predicts fastest on the current pool.
+fn fastest_jit(
+    model: &Model,
+    net: &Netlist,
+    opts: &JitOptions,
+    candidates: Vec<Candidate>,
+) -> Result<(Classifier, VectorTiming)> {
     let mut clfs = candidates
         .iter()
         .map(|c| {
@@ -201,13 +199,19 @@ pub fn compile(model: &Model, opts: &CompileOptions) -> Result<Compiled> {
     let t = Instant::now();
     let (net, _) = passes::optimize(&lgn_compiler::lower(model), opts.opt);
     let mut vector_timing = None;
-    let clf = match opts.engine {
-        EngineKind::Jit if timed(&net, &opts.jit) => {
-            let (clf, timing) = fastest_jit(model, &net, &opts.jit)?;
+    // The JIT's configuration is left to timing when the options say 0 vectors (automatic) and there are at
+    // least two candidates.
+    let timed = match opts.engine {
+        EngineKind::Jit if opts.jit.vectors == 0 => Some(candidates(&net, &opts.jit)).filter(|c| c.len() > 1),
+        _ => None,
+    };
+    let clf = match timed {
+        Some(candidates) => {
+            let (clf, timing) = fastest_jit(model, &net, &opts.jit, candidates)?;
             vector_timing = Some(timing);
             clf
         }
-        kind => Classifier::new(model, engine(model, &net, kind, opts)?)?,
+        None => Classifier::new(model, engine(model, &net, opts.engine, opts)?)?,
     };
     let time = t.elapsed();
     Ok(Compiled { clf, time, vector_timing, gates: net.total_gates(), evaluated: net.evaluated_gates() })
