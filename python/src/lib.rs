@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use lgn_compiler::GateOp;
-use lgn_compiler::model::{Comparison, Dense, Layer, OrPool, Threshold, TreeConv};
+use lgn_compiler::model::{Comparison, Dense, Layer, MapShape, OrPool, Threshold, TreeConv};
 use lgn_compiler::passes::OptLevel;
 use lgn_runtime::{CompileOptions, Compiled, EngineKind, Inputs};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
@@ -295,17 +295,14 @@ fn dense_model<'py>(
     tau: f32,
     comparison: &str,
 ) -> PyResult<Model> {
-    let enc = encoder(&input_shape, thresholds, comparison)?;
-    let mut prev = enc.outputs();
-    let mut out = vec![Layer::Threshold(enc)];
+    let mut model = start(input_shape, thresholds, comparison, classes, tau)?;
     for (i, (g, a, b)) in layers.iter().enumerate() {
         let (g, a, b) =
             (g.as_slice().map_err(value_err)?, a.as_slice().map_err(value_err)?, b.as_slice().map_err(value_err)?);
-        let d = dense_layer(i, prev, g, a, b)?;
-        prev = d.gates.len();
-        out.push(Layer::Dense(d));
+        let d = dense_layer(i, model.output_bits(), g, a, b)?;
+        model.layers.push(Layer::Dense(d));
     }
-    finish(input_shape, out, classes, tau)
+    finish(model)
 }
 
 /// Builds a network with spatial layers: thresholds, then `layers` as dicts by `"kind"`, then GroupSum.
@@ -329,14 +326,8 @@ fn conv_model<'py>(
     tau: f32,
     comparison: &str,
 ) -> PyResult<Model> {
-    let enc = encoder(&input_shape, thresholds, comparison)?;
-    let mut prev = enc.outputs();
-    let mut map = match input_shape[..] {
-        [c, h, w] => Some([c * enc.per_feature, h, w]),
-        [h, w] => Some([enc.per_feature, h, w]),
-        _ => None,
-    };
-    let mut out = vec![Layer::Threshold(enc)];
+    let mut model = start(input_shape, thresholds, comparison, classes, tau)?;
+    let mut map = model.input_map();
     for (i, d) in layers.iter().enumerate() {
         let kind: String = entry(d, i, "kind")?.extract()?;
         let need_map = || {
@@ -345,6 +336,11 @@ fn conv_model<'py>(
                     "layer {i}: {kind} needs a feature map (an image input_shape and no dense layer before)"
                 ))
             })
+        };
+        // The map a spatial layer makes (validation would reject a layer that does not fit; the next layer
+        // needs its shape now).
+        let fits = |out: Option<MapShape>, input: MapShape| {
+            out.ok_or_else(|| value_err(format!("layer {i}: the {kind} does not fit the {input:?} map")))
         };
         let layer = match kind.as_str() {
             "tree_conv" => {
@@ -372,7 +368,7 @@ fn conv_model<'py>(
                         Ok([f(l[0])?, f(l[1])?, f(l[2])?])
                     })
                     .collect::<PyResult<Vec<_>>>()?;
-                Layer::TreeConv(TreeConv {
+                let c = TreeConv {
                     input,
                     channels,
                     depth,
@@ -381,14 +377,21 @@ fn conv_model<'py>(
                     padding: size(d, i, "padding")?,
                     gates: gate_ops(i, gates.as_slice().map_err(value_err)?)?,
                     leaves,
-                })
+                };
+                map = Some(fits(c.output(), input)?);
+                Layer::TreeConv(c)
             }
-            "or_pool" => Layer::OrPool(OrPool {
-                input: need_map()?,
-                size: size(d, i, "size")?,
-                stride: size(d, i, "stride")?,
-                padding: size(d, i, "padding")?,
-            }),
+            "or_pool" => {
+                let input = need_map()?;
+                let p = OrPool {
+                    input,
+                    size: size(d, i, "size")?,
+                    stride: size(d, i, "stride")?,
+                    padding: size(d, i, "padding")?,
+                };
+                map = Some(fits(p.output(), input)?);
+                Layer::OrPool(p)
+            }
             "dense" => {
                 let (g, a, b) = (array::<u8>(d, i, "gates")?, array::<i64>(d, i, "a")?, array::<i64>(d, i, "b")?);
                 let (g, a, b) = (
@@ -396,32 +399,14 @@ fn conv_model<'py>(
                     a.as_slice().map_err(value_err)?,
                     b.as_slice().map_err(value_err)?,
                 );
-                let dl = dense_layer(i, prev, g, a, b)?;
                 map = None;
-                Layer::Dense(dl)
+                Layer::Dense(dense_layer(i, model.output_bits(), g, a, b)?)
             }
             k => return Err(value_err(format!("layer {i}: unknown kind {k:?} (tree_conv, or_pool, dense)"))),
         };
-        // Shapes are checked by validation below; an impossible one ends the chain here with a clear error.
-        match &layer {
-            Layer::TreeConv(c) => {
-                let o =
-                    c.output().ok_or_else(|| value_err(format!("layer {i}: the kernel does not fit {:?}", c.input)))?;
-                map = Some(o);
-                prev = o.iter().product();
-            }
-            Layer::OrPool(p) => {
-                let o =
-                    p.output().ok_or_else(|| value_err(format!("layer {i}: the window does not fit {:?}", p.input)))?;
-                map = Some(o);
-                prev = o.iter().product();
-            }
-            Layer::Dense(dl) => prev = dl.gates.len(),
-            _ => {}
-        }
-        out.push(layer);
+        model.layers.push(layer);
     }
-    finish(input_shape, out, classes, tau)
+    finish(model)
 }
 
 /// A required entry of a layer dict.
@@ -444,8 +429,14 @@ fn array<'py, T: numpy::Element>(d: &Bound<'py, PyDict>, i: usize, key: &str) ->
         .map_err(|e: PyErr| value_err(format!("layer {i}: {key:?}: {e}")))
 }
 
-/// The threshold encoder of `input_shape` from a `(k,)` or `(features, k)` array.
-fn encoder(input_shape: &[usize], thresholds: &Bound<'_, PyAny>, comparison: &str) -> PyResult<Threshold> {
+/// A model of `input_shape` with only its threshold encoder (from a `(k,)` or `(features, k)` array) so far.
+fn start(
+    input_shape: Vec<usize>,
+    thresholds: &Bound<'_, PyAny>,
+    comparison: &str,
+    classes: usize,
+    tau: f32,
+) -> PyResult<lgn_compiler::Model> {
     let features: usize = input_shape.iter().product();
     let comparison = match comparison {
         "gt" => Comparison::Gt,
@@ -460,7 +451,8 @@ fn encoder(input_shape: &[usize], thresholds: &Bound<'_, PyAny>, comparison: &st
         s => return Err(value_err(format!("thresholds must have shape (k,) or ({features}, k), got {s:?}"))),
     };
     let values = t.as_slice().map_err(value_err)?.to_vec();
-    Ok(Threshold { features, per_feature, shared, comparison, values })
+    let enc = Threshold { features, per_feature, shared, comparison, values };
+    Ok(lgn_compiler::Model { input_shape, layers: vec![Layer::Threshold(enc)], classes, tau })
 }
 
 /// Gate ids checked into gates.
@@ -486,9 +478,8 @@ fn dense_layer(i: usize, prev: usize, g: &[u8], a: &[i64], b: &[i64]) -> PyResul
 }
 
 /// Appends GroupSum, validates, and wraps the model for the JIT.
-fn finish(input_shape: Vec<usize>, mut layers: Vec<Layer>, classes: usize, tau: f32) -> PyResult<Model> {
-    layers.push(Layer::GroupSum);
-    let model = lgn_compiler::Model { input_shape, layers, classes, tau };
+fn finish(mut model: lgn_compiler::Model) -> PyResult<Model> {
+    model.layers.push(Layer::GroupSum);
     model.validate().map_err(compiler_err)?;
     Model::new(model, Options::new("jit", 2, None)?)
 }
